@@ -1,0 +1,1 @@
+"""LLM-judge prompt templates (Jinja2, one folder per benchmark) and endpoint presets."""
