@@ -1,0 +1,1 @@
+"""Benchmarks: loading records and scoring responses through the constraint-check core."""

@@ -1,0 +1,1 @@
+"""Model backends: the ``replay`` backend and the embedded default model."""
