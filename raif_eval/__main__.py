@@ -1,0 +1,3 @@
+from raif_eval.cli import main
+
+main()
