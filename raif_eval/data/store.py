@@ -102,9 +102,9 @@ def resolve(bench: str, file: str, data_dir_: str | os.PathLike | None = None, d
     if found.path is not None:
         check(found.path, spec)
         return found.path
-    if download and not _offline():
-        return fetch(spec)
-    raise _missing(spec, "downloads are disabled (RAIF_OFFLINE=1)" if _offline() else None)
+    if not download:
+        raise _missing(spec, None)
+    return fetch(spec)
 
 
 def _offline() -> bool:
@@ -116,7 +116,7 @@ def _missing(spec: FileSpec, reason: str | None) -> DataError:
     return DataError(
         f"benchmark file {spec.name} not found in RAIF_DATA_DIR or the cache {download_cache()}{why}; "
         f"set RAIF_DATA_DIR to a folder laid out as <benchmark>/<file>, or run `raif-eval data pull {spec.benchmark}` "
-        f"where {spec.url()} is reachable"
+        f"where {mirror_base()} is reachable"
     )
 
 
@@ -127,6 +127,8 @@ def mirror_base() -> str:
 
 def fetch(spec: FileSpec) -> Path:
     """Download ``spec`` into the cache, verify it, and return its path."""
+    if _offline():
+        raise _missing(spec, "downloads are disabled (RAIF_OFFLINE=1)")
     target = download_cache() / spec.benchmark / spec.file
     target.parent.mkdir(parents=True, exist_ok=True)
     url = spec.url(mirror_base())
