@@ -19,6 +19,7 @@ from raif_eval.errors import RaifError
 
 _after_task_check: list[Callable[[], None]] = []
 _installed = False
+_builtin_tasks = True
 
 
 def after_task_check(fn: Callable[[], None]) -> None:
@@ -54,14 +55,14 @@ def builtin_tasks_needed(tasks: str | None, include_path) -> bool:
         return True
     from lm_eval.tasks.manager import TaskManager
 
-    local = TaskManager.__dict__.get("_raif_original_init", TaskManager.__init__)
-    probe = TaskManager.__new__(TaskManager)
-    local(probe, include_path=include_paths(include_path), include_defaults=False)
-    return not set(names) <= set(probe.all_tasks)
+    local = TaskManager(include_path=include_paths(include_path), include_defaults=False)
+    return not set(names) <= set(local.all_tasks)
 
 
 def install(builtin_tasks: bool = True) -> None:
-    global _installed
+    """Patch lm-eval (once per process); ``builtin_tasks=False`` leaves lm-eval's own tasks unindexed."""
+    global _installed, _builtin_tasks
+    _builtin_tasks = builtin_tasks
     if _installed:
         return
     from lm_eval.config.evaluate_config import EvaluatorConfig
@@ -70,7 +71,7 @@ def install(builtin_tasks: bool = True) -> None:
     tm_init, tm_load, process_tasks = TaskManager.__init__, TaskManager.load, EvaluatorConfig.process_tasks
 
     def __init__(self, verbosity=None, include_path=None, *args, **kwargs):
-        if not builtin_tasks and not args:
+        if not _builtin_tasks and not args:
             kwargs.setdefault("include_defaults", False)
         tm_init(self, verbosity, include_paths(include_path), *args, **kwargs)
 
@@ -87,15 +88,14 @@ def install(builtin_tasks: bool = True) -> None:
         except ValueError as exc:
             if str(exc).startswith("Tasks not found:"):
                 missing = str(exc).split(":", 1)[1].strip()
-                raise RaifError(f"unknown task {missing}; `raif-eval ls tasks` lists the available tasks and groups "
-                                f"(raif-eval's: raif_complex, raif_ifeval, …)") from None
+                raise RaifError(f"unknown task {missing}; `raif-eval ls tasks` lists the available tasks "
+                                f"(raif-eval's whole suite is the group raif_complex)") from None
             raise
         manager._raif_preloaded = (repr(self.tasks), tm_load(manager, self.tasks))
         for fn in _after_task_check:
             fn()
         return manager
 
-    TaskManager._raif_original_init = tm_init
     TaskManager.__init__ = __init__
     TaskManager.load = load
     EvaluatorConfig.process_tasks = checked_process_tasks
