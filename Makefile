@@ -36,6 +36,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/ifeval_scorer.py
+	$(BIN)/python bench/judge_throughput.py
 
 clean:
 	rm -rf $(VENV) .cache results build *.egg-info

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 from raif_eval.errors import RaifError
 
-OWN_COMMANDS = ("data", "report", "tasks-dir", "assets")
+OWN_COMMANDS = ("data", "report", "judge", "tasks-dir", "assets")
 HARNESS_COMMANDS = ("run", "ls", "validate")
+JUDGE_FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "cache")
 EMBEDDED_BATCH_SIZE = "4"  # measured on 2 CPU cores: 40 s instead of 68 s for 8 IFEval prompts at batch 1
 
 DESCRIPTION = textwrap.dedent(
@@ -27,8 +28,17 @@ DESCRIPTION = textwrap.dedent(
       ls         list tasks, groups, subtasks or tags (e.g. `raif-eval ls tasks`)
       validate   check task configurations
 
+    judge options (for `run` and `judge`; env vars RAIF_JUDGE_URL, RAIF_JUDGE_MODEL, ... work too):
+      --judge_url URL|PRESET   OpenAI-compatible base URL, or embedded | vllm | sglang | llamacpp | openai
+                               (default: embedded, a toy judge whose numbers are not comparable)
+      --judge_model NAME       model the endpoint serves (default: the preset's, or the only one served)
+      --judge_api_key KEY      default RAIF_JUDGE_API_KEY, then OPENAI_API_KEY; loopback endpoints need none
+      --judge_concurrency N    requests in flight (default 32); --judge_timeout S (120);
+      --judge_max_retries N    (8); --judge_cache FILE (default $RAIF_CACHE_DIR/judge/cache.sqlite)
+
     raif-eval commands:
       data       pull | verify | where: benchmark files (RAIF_DATA_DIR, cache, pinned downloads)
+      judge      re-score the logged samples of a results folder with another judge (no regeneration)
       report     write the Table 1 style table of a results folder
       tasks-dir  print the task folder, for `lm_eval --include_path "$(raif-eval tasks-dir)"`
       assets     prepare the offline assets (NLTK punkt_tab, the embedded model); idempotent
@@ -42,6 +52,8 @@ EPILOG = textwrap.dedent(
       raif-eval run --model replay --model_args responses=outputs.jsonl --tasks raif_ifeval
       raif-eval run --model local-chat-completions --model_args model=m,base_url=http://127.0.0.1:8000/v1/chat/completions \\
           --apply_chat_template --tasks raif_complex
+      raif-eval run --tasks raif_complex --judge_url http://127.0.0.1:8000/v1 --judge_model Qwen2.5-72B-Instruct ...
+      raif-eval judge results/demo --judge_url vllm --judge_model Qwen2.5-72B-Instruct
       raif-eval data verify
       raif-eval report results/demo
     """
@@ -85,6 +97,14 @@ def _own_parser() -> argparse.ArgumentParser:
         p.add_argument("benchmarks", nargs="*", metavar="BENCH", help="benchmark keys (default: all)")
         p.add_argument("--fixtures", action="store_true", help="include the official-output fixtures")
 
+    judge = sub.add_parser("judge", help="re-score logged samples with another judge",
+                           description="Re-judges the samples of every run below DIR (made with --log_samples) "
+                           "and writes new results_*.json and samples beside the old ones. Cached verdicts are "
+                           "reused; nothing is regenerated.")
+    judge.add_argument("results_dir", metavar="DIR")
+    judge.add_argument("--tasks", default=None, help="comma-separated tasks to re-score (default: all of the run)")
+    add_judge_flags(judge)
+
     report = sub.add_parser("report", help="Table 1 style report of a results folder",
                             description="Reads every results_*.json below DIR (lm-eval --output_path) and writes "
                             "table1.md, table1.csv and table1.json into --out (default: DIR).")
@@ -102,7 +122,13 @@ def _own(argv: list[str]) -> None:
         from raif_eval.data.cli import run
 
         raise SystemExit(run(args.action, args.benchmarks, args.fixtures))
-    if args.command == "report":
+    if args.command == "judge":
+        from raif_eval.judge.posthoc import rejudge
+
+        export_judge_flags(vars(args))
+        for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
+            print(f"wrote {path}")
+    elif args.command == "report":
         from raif_eval.reports.table1 import write_report
 
         write_report(args.results_dir, args.out)
@@ -117,6 +143,19 @@ def _own(argv: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ lm-eval commands
+
+
+def add_judge_flags(parser: argparse.ArgumentParser) -> None:
+    for name in JUDGE_FLAGS:
+        parser.add_argument(f"--judge_{name}", default=None, metavar="VALUE")
+
+
+def export_judge_flags(values: dict) -> None:
+    """Judge flags travel as RAIF_JUDGE_* variables of this process: the judge filter and the preflight read
+    them there. The key never reaches lm-eval's config, results or logs."""
+    for name in JUDGE_FLAGS:
+        if values.get(f"judge_{name}") is not None:
+            os.environ[f"RAIF_JUDGE_{name.upper()}"] = str(values[f"judge_{name}"])
 
 
 def _has_flag(argv: list[str], *flags: str) -> bool:
@@ -154,6 +193,13 @@ def _harness(argv: list[str]) -> None:
 
     if argv[0] not in HARNESS_COMMANDS:  # lm-eval's legacy flag-only form means `run`
         argv = ["run", *argv]
+    judge_values = {}
+    for name in JUDGE_FLAGS:
+        judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
+    export_judge_flags(judge_values)
+    if _has_flag(argv, "--predict_only", "-x"):  # generation only; `raif-eval judge DIR` scores it later
+        os.environ["RAIF_JUDGE_SKIP"] = "1"
+    lm_eval_patch.after_task_check(_check_judge)
     wants_help = _has_flag(argv, "-h", "--help")
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
@@ -167,9 +213,33 @@ def _harness(argv: list[str]) -> None:
 
     sys.argv = ["raif-eval", *argv]
     cli_evaluate()
+    for note in _closing_notes:  # repeated under the results table, where it is read
+        print(f"\nraif-eval: {note}", file=sys.stderr)
 
 
-def _prepare_embedded_model() -> None:
+_closing_notes: list[str] = []
+
+
+def _check_judge(loaded: dict) -> None:
+    """Judged tasks: check the judge endpoint now (one tiny request), before any generation, and record which
+    judge scored them in their config (it lands in the results file)."""
+    from raif_eval.judge.filter import judged_tasks
+
+    tasks = judged_tasks(loaded)
+    if not tasks or os.environ.get("RAIF_JUDGE_SKIP"):
+        return
+    from raif_eval.judge.config import JudgeConfig
+    from raif_eval.judge.preflight import preflight
+
+    config = preflight(JudgeConfig.from_env())
+    for task in tasks:
+        task.config.metadata = {**(task.config.metadata or {}), "judge": config.describe()}
+    if config.embedded:
+        _closing_notes.append(config.describe()["note"])
+        print(f"raif-eval: {config.describe()['note']}", file=sys.stderr)
+
+
+def _prepare_embedded_model(_loaded: dict) -> None:
     from raif_eval.models.embedded import ensure_embedded_model
 
     ensure_embedded_model()

@@ -1,6 +1,6 @@
 """Glue between the raif-eval core and lm-evaluation-harness.
 
-Importing this module registers the ``raif_strip_think`` filter and the ``replay`` model backend. Task
+Importing this module registers the ``raif_strip_think`` and ``raif_judge`` filters and the ``replay`` backend. Task
 ``utils.py`` files import it, so the registrations exist however the tasks are loaded (``raif-eval``,
 ``lm_eval --include_path``, or ``simple_evaluate``).
 """
@@ -13,7 +13,8 @@ from typing import Any
 
 import datasets
 
-import raif_eval.filters  # noqa: F401  (registers the filter)
+import raif_eval.filters  # noqa: F401  (registers raif_strip_think)
+import raif_eval.judge.filter  # noqa: F401  (registers raif_judge)
 import raif_eval.models.replay  # noqa: F401  (registers the model backend)
 
 

@@ -17,13 +17,16 @@ from pathlib import Path
 
 from raif_eval.errors import RaifError
 
-_after_task_check: list[Callable[[], None]] = []
+_after_task_check: list[Callable[[dict], None]] = []
 _installed = False
 _builtin_tasks = True
 
 
-def after_task_check(fn: Callable[[], None]) -> None:
-    """Run ``fn`` once the tasks are known to be valid, before the model is created."""
+def after_task_check(fn: Callable[[dict], None]) -> None:
+    """Run ``fn(loaded_tasks)`` once the tasks are known to be valid, before the model is created.
+
+    ``loaded_tasks`` is what ``TaskManager.load`` returned (``{"tasks": {name: Task}, "groups": …}``).
+    """
     _after_task_check.append(fn)
 
 
@@ -91,9 +94,10 @@ def install(builtin_tasks: bool = True) -> None:
                 raise RaifError(f"unknown task {missing}; `raif-eval ls tasks` lists the available tasks "
                                 f"(raif-eval's whole suite is the group raif_complex)") from None
             raise
-        manager._raif_preloaded = (repr(self.tasks), tm_load(manager, self.tasks))
+        loaded = tm_load(manager, self.tasks)
+        manager._raif_preloaded = (repr(self.tasks), loaded)
         for fn in _after_task_check:
-            fn()
+            fn(loaded)
         return manager
 
     TaskManager.__init__ = __init__

@@ -50,21 +50,36 @@ def row(results: dict[str, Any]) -> dict[str, Any]:
     return cells
 
 
-def table(results_dir: str | Path) -> pd.DataFrame:
+def judge_notes(results: dict[str, Any]) -> set[str]:
+    """Warnings recorded by the judge (e.g. that a toy judge scored the run)."""
+    return {
+        config["metadata"]["judge"]["note"]
+        for config in results.get("configs", {}).values()
+        if "note" in (config.get("metadata") or {}).get("judge", {})
+    }
+
+
+def load(results_dir: str | Path) -> list[dict[str, Any]]:
     files = sorted(Path(results_dir).rglob("results_*.json"))
     if not files:
         raise RaifError(f"no results_*.json below {results_dir}; run `raif-eval run … --output_path {results_dir}` first")
-    rows = [row(json.loads(f.read_text(encoding="utf-8"))) for f in files]
-    frame = pd.DataFrame(rows).set_index("model")
+    return [json.loads(f.read_text(encoding="utf-8")) for f in files]
+
+
+def table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame([row(r) for r in runs]).set_index("model")
     names = [benchmarks()[k].name for k in BENCH_ORDER]
     return frame[[c for c in names if c in frame.columns] + ["Avg."]]
 
 
 def write_report(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
-    frame = table(results_dir).round(2)
+    runs = load(results_dir)
+    frame = table(runs).round(2)
     out = Path(out_dir or results_dir)
     out.mkdir(parents=True, exist_ok=True)
     markdown = frame.to_markdown(floatfmt=".2f")
+    for note in sorted(set().union(*(judge_notes(r) for r in runs))):
+        markdown += f"\n\n> **{note}**"
     (out / "table1.md").write_text(markdown + "\n", encoding="utf-8")
     frame.to_csv(out / "table1.csv")
     frame.reset_index().to_json(out / "table1.json", orient="records", indent=1)

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from fake_judge import MODEL, FakeJudge
 from helpers import ROOT, SHARED, run_cli, write_replay
 from raif_eval.benchmarks import ifeval
 
@@ -67,12 +68,13 @@ def test_malformed_replay(tmp_path):
     assert_one_line_error(proc, "bad.jsonl:2 is not valid JSON")
 
 
-def test_replay_run_writes_results_and_samples(replay_file, tmp_path):
-    proc = replay_run(replay_file, "--model_args", f"responses={replay_file},model=gpt4", "--tasks", "raif_complex",
+def test_replay_run_writes_results_and_samples(replay_file, tmp_path, ifeval_records, ifeval_gpt4_responses):
+    proc = replay_run(replay_file, "--model_args", f"responses={replay_file},model=gpt4", "--tasks", "raif_ifeval",
                       "--limit", "5", "--output_path", str(tmp_path), "--log_samples")
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
-    assert results["results"]["raif_complex"]["raif_score,raif"] == results["results"]["raif_ifeval"]["raif_score,raif"]
+    pairs = zip(ifeval_records[:5], ifeval_gpt4_responses[:5])
+    assert results["results"]["raif_ifeval"]["raif_score,raif"] == sum(ifeval.score(*p).prompt_strict for p in pairs) / 5
     assert next(tmp_path.rglob("samples_raif_ifeval_*.jsonl")).parent.name == "gpt4"
     report = run_cli("report", str(tmp_path))
     assert report.returncode == 0, report.stderr
@@ -94,15 +96,23 @@ def test_help_and_tasks_dir():
 
 
 def test_plain_lm_eval_with_include_path(tmp_path, ifeval_records):
-    """The documented form without our script: tasks, filters and metrics load through lm-eval alone."""
+    """The documented form without our script: the group, its tasks, the think and judge filters and the
+    metrics all load and run through lm-eval alone (judge settings from RAIF_JUDGE_* variables)."""
+    judge = FakeJudge().start()
     tasks_dir = run_cli("tasks-dir").stdout.strip()
     lm_eval = shutil.which("lm_eval", path=os.path.dirname(sys.executable))
+    env = {**os.environ, "RAIF_JUDGE_URL": judge.url, "RAIF_JUDGE_MODEL": MODEL,
+           "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")}
     proc = subprocess.run(
         [lm_eval, "run", "--include_path", tasks_dir, "--tasks", "raif_complex", "--model", "dummy", "--limit", "2",
          "--output_path", str(tmp_path)],
-        capture_output=True, text=True, env=os.environ,
+        capture_output=True, text=True, env=env,
     )
+    judge.stop()
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
-    expected = sum(ifeval.score(r, "lol").prompt_strict for r in ifeval_records[:2]) / 2  # dummy answers "lol"
-    assert results["results"]["raif_complex"]["raif_score,raif"] == expected
+    results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())["results"]
+    ifeval_score = sum(ifeval.score(r, "lol").prompt_strict for r in ifeval_records[:2]) / 2  # dummy answers "lol"
+    assert results["raif_ifeval"]["raif_score,raif"] == ifeval_score
+    assert results["raif_infobench"]["judge_prompt_tokens,raif"] > 0  # judged by the fake judge
+    mean = (ifeval_score + results["raif_infobench"]["raif_score,raif"]) / 2
+    assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12)

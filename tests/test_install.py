@@ -24,7 +24,10 @@ def test_wheel_install_lists_the_tasks(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("raif_eval/tasks/raif_complex.yaml", "raif_eval/tasks/ifeval/raif_ifeval.yaml",
                    "raif_eval/tasks/ifeval/utils.py", "raif_eval/data/sources.toml", "raif_eval/reports/table1.py",
-                   "raif_eval/judges/__init__.py", "raif_train/rewards.py"):
+                   "raif_eval/judges/__init__.py", "raif_eval/judges/presets.yaml",
+                   "raif_eval/judges/infobench/first_turn.jinja", "raif_eval/judges/infobench/profiles.yaml",
+                   "raif_eval/judges/followbench/zh.jinja", "raif_eval/judge/client.py",
+                   "raif_eval/tasks/infobench/raif_infobench.yaml", "raif_train/rewards.py"):
         assert needed in names, needed
 
     # A fresh venv that gets only our wheel; its dependencies are borrowed from this environment (a .pth
@@ -46,6 +49,6 @@ def test_wheel_install_lists_the_tasks(tmp_path):
     listing = subprocess.run([str(venv / "bin" / "raif-eval"), "ls", "tasks"], capture_output=True, text=True,
                              env=env, cwd=tmp_path)
     assert listing.returncode == 0, listing.stderr[-2000:]
-    for name in ("raif_complex", "raif_ifeval"):
+    for name in ("raif_complex", "raif_ifeval", "raif_infobench"):
         assert f"|{name} " in listing.stdout
     assert str(site) in listing.stdout

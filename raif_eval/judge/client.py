@@ -1,0 +1,176 @@
+"""The judge client: ``openai.AsyncOpenAI`` with bounded concurrency, retries, and the persistent cache.
+
+Transient faults — timeouts, dropped connections, 429 (honouring Retry-After), 5xx, malformed bodies — are retried
+with exponential backoff and full jitter. A 401/403/404 means the configuration is wrong and stops the run
+(:class:`JudgeFatalError`); another 4xx (e.g. a prompt over the context window) fails that request only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import openai
+
+try:  # the HTTP library under openai's client: httpx2 from openai 3, httpx before
+    import httpx2 as _httpx
+except ImportError:  # pragma: no cover
+    import httpx as _httpx
+
+from raif_eval.errors import RaifError
+from raif_eval.judge.cache import JudgeCache, request_key
+from raif_eval.judge.config import JudgeConfig
+
+MAX_BACKOFF_S = 20.0
+FATAL_STATUS = {401: "rejected the API key", 403: "refused access", 404: "does not serve"}
+
+
+class JudgeFatalError(RaifError):
+    """The judge endpoint is misconfigured; no request can succeed."""
+
+
+class Reply(NamedTuple):
+    text: str | None  # None when the request failed for good
+    cached: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Usage:
+    requests: int = 0  # replies received over HTTP in this run
+    cached: int = 0  # replies served from the cache
+    retries: int = 0
+    failures: int = 0  # requests given up
+    prompt_tokens: int = 0  # spent in this run (cached replies cost nothing)
+    completion_tokens: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class JudgeClient:
+    config: JudgeConfig
+    cache: JudgeCache | None = None
+    base_url: str | None = None  # where requests go (the embedded judge's server, or config.url)
+    on_reply: Callable[[Reply], None] | None = None
+    usage: Usage = field(default_factory=Usage)
+
+    def __post_init__(self) -> None:
+        if not self.config.model:
+            raise RaifError("no judge model: pass --judge_model (or RAIF_JUDGE_MODEL)")
+        self._openai: openai.AsyncOpenAI | None = None  # made on the first cache miss (an SSL context costs ~40 ms)
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+
+    def _http(self) -> openai.AsyncOpenAI:
+        if self._openai is None:
+            self._openai = openai.AsyncOpenAI(
+                base_url=self.base_url or self.config.url,
+                api_key=self.config.api_key or "EMPTY",  # loopback servers ignore it; openai insists on a value
+                timeout=self.config.timeout,
+                max_retries=0,  # retries are ours: they must survive malformed bodies and count for the report
+            )
+        return self._openai
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
+                       attempt: int = 0) -> Reply:
+        """The judge's reply to ``messages``; ``attempt`` > 0 asks the same prompt afresh (not from the cache)."""
+        params = dict(params or {})
+        key = request_key(self.model, messages, params, attempt)
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            reply = Reply(hit[0], cached=True, prompt_tokens=hit[1], completion_tokens=hit[2])
+            self.usage.cached += 1
+            return self._done(reply)
+        error = ""
+        for retry in range(self.config.max_retries + 1):
+            if retry:
+                self.usage.retries += 1
+                await asyncio.sleep(delay)
+            async with self._slots:
+                try:
+                    # The raw response: openai's typed request/response models cost ~3 ms of CPU per call,
+                    # which caps throughput at high concurrency; status errors are still openai's.
+                    response = await self._http().post(
+                        "/chat/completions", cast_to=_httpx.Response,
+                        body={"model": self.model, "messages": messages, **params},
+                    )
+                    text, prompt_tokens, completion_tokens = _read(response.json())
+                except openai.APIStatusError as exc:
+                    status = exc.status_code
+                    if status in FATAL_STATUS:
+                        raise JudgeFatalError(_fatal_message(self.config, status, exc)) from None
+                    if status != 429 and status < 500 and status not in (408, 409):
+                        self.usage.failures += 1
+                        return self._done(Reply(None, error=f"HTTP {status}: {_brief(exc)}"))
+                    error, delay = f"HTTP {status}", self._backoff(retry, _retry_after(exc))
+                    continue
+                except (openai.APIConnectionError, _httpx.HTTPError, ValueError, KeyError, TypeError, IndexError,
+                        AttributeError) as exc:
+                    # APITimeoutError is an APIConnectionError; ValueError covers bodies that are not JSON,
+                    # the others bodies that are JSON but not a chat completion.
+                    error, delay = type(exc).__name__, self._backoff(retry, None)
+                    continue
+            self.usage.requests += 1
+            self.usage.prompt_tokens += prompt_tokens
+            self.usage.completion_tokens += completion_tokens
+            if self.cache is not None:
+                request = {"model": self.model, "messages": messages, "params": params, "attempt": attempt}
+                self.cache.put(key, self.model, request, text, prompt_tokens, completion_tokens)
+            return self._done(Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+        self.usage.failures += 1
+        return self._done(Reply(None, error=f"gave up after {self.config.max_retries + 1} attempts ({error})"))
+
+    def _backoff(self, retry: int, retry_after: float | None) -> float:
+        jitter = random.uniform(0, min(MAX_BACKOFF_S, self.config.backoff * 2**retry))
+        return max(jitter, retry_after or 0.0)
+
+    def _done(self, reply: Reply) -> Reply:
+        if self.on_reply is not None:
+            self.on_reply(reply)
+        return reply
+
+    async def close(self) -> None:
+        if self._openai is not None:
+            await self._openai.close()
+
+
+def _read(body: dict[str, Any]) -> tuple[str, int, int]:
+    """Text and token counts of a chat completion body; a malformed body raises (and is retried)."""
+    text = body["choices"][0]["message"].get("content") or ""
+    if not isinstance(text, str):
+        raise TypeError("message content is not text")
+    usage = body.get("usage") or {}
+    return text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    try:
+        return float(exc.response.headers.get("retry-after"))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _brief(exc: openai.APIStatusError) -> str:
+    try:
+        body = exc.response.json()
+        return str(body.get("error", {}).get("message") or body)[:300]
+    except (ValueError, AttributeError, json.JSONDecodeError):
+        return str(exc)[:300]
+
+
+def _fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
+    what = FATAL_STATUS[status]
+    if status == 404:
+        hint = "check --judge_model (GET /v1/models lists what the endpoint serves)"
+        return f"judge endpoint {config.url} {what} model {config.model!r} (HTTP 404: {_brief(exc)}); {hint}"
+    return f"judge endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); check --judge_api_key"

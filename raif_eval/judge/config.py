@@ -1,0 +1,130 @@
+"""Judge endpoint configuration: flags of ``raif-eval run``/``raif-eval judge`` or the same names as env vars.
+
+| flag | env var | default |
+| --- | --- | --- |
+| ``--judge_url`` | ``RAIF_JUDGE_URL`` | ``embedded`` (the in-process toy judge) |
+| ``--judge_model`` | ``RAIF_JUDGE_MODEL`` | the preset's model, else the only model the endpoint serves |
+| ``--judge_api_key`` | ``RAIF_JUDGE_API_KEY``, then ``OPENAI_API_KEY`` | none (loopback endpoints need none) |
+| ``--judge_concurrency`` | ``RAIF_JUDGE_CONCURRENCY`` | 32 |
+| ``--judge_timeout`` | ``RAIF_JUDGE_TIMEOUT`` | 120 s per request |
+| ``--judge_max_retries`` | ``RAIF_JUDGE_MAX_RETRIES`` | 8 |
+| ``--judge_cache`` | ``RAIF_JUDGE_CACHE`` | ``$RAIF_CACHE_DIR/judge/cache.sqlite`` |
+
+``--judge_url`` takes a base URL (``http://127.0.0.1:8000/v1``) or a preset name from ``judges/presets.yaml``.
+The API key is kept out of ``repr``, results, samples, logs and the cache.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from raif_eval.errors import RaifError
+from raif_eval.paths import cache_dir
+
+EMBEDDED = "embedded"
+FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "cache")
+
+
+@cache
+def presets() -> dict[str, dict]:
+    from raif_eval.judge.templates import JUDGES_DIR
+
+    return yaml.safe_load((JUDGES_DIR / "presets.yaml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    url: str = EMBEDDED
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    concurrency: int = 32
+    timeout: float = 120.0
+    max_retries: int = 8
+    cache: str | None = None
+    backoff: float = 0.5  # first retry waits up to this many seconds (full jitter), doubling up to 20 s
+
+    @classmethod
+    def from_env(cls, **overrides) -> JudgeConfig:
+        """Flags (``overrides``, None = not given) win over ``RAIF_JUDGE_*`` env vars, which win over defaults."""
+        values = {}
+        for f in fields(cls):
+            given = overrides.get(f.name)
+            if given is None:
+                given = os.environ.get(f"RAIF_JUDGE_{f.name.upper()}") or None
+            if given is not None:
+                values[f.name] = given
+        if "api_key" not in values and os.environ.get("OPENAI_API_KEY"):
+            values["api_key"] = os.environ["OPENAI_API_KEY"]
+        try:
+            for name in ("concurrency", "max_retries"):
+                if name in values:
+                    values[name] = int(values[name])
+            for name in ("timeout", "backoff"):
+                if name in values:
+                    values[name] = float(values[name])
+        except ValueError as exc:
+            raise RaifError(f"bad judge setting: {exc}; --judge_concurrency and --judge_max_retries take integers, "
+                            "--judge_timeout seconds") from None
+        config = cls(**values)
+        if config.concurrency < 1:
+            raise RaifError("--judge_concurrency must be at least 1")
+        return config.resolved()
+
+    def resolved(self) -> JudgeConfig:
+        """Expand a preset name into its URL and default model."""
+        preset = presets().get(self.url)
+        if preset is None:
+            if not urlsplit(self.url).scheme.startswith("http"):
+                raise RaifError(f"--judge_url {self.url!r} is neither an http(s) URL nor a preset "
+                                f"({', '.join(presets())})")
+            return self
+        if self.url == EMBEDDED:
+            from raif_eval.judge.embedded import MODEL_NAME
+
+            return replace(self, model=MODEL_NAME)
+        return replace(self, url=preset["url"], model=self.model or preset.get("model"))
+
+    @property
+    def embedded(self) -> bool:
+        return self.url == EMBEDDED
+
+    @property
+    def host(self) -> str:
+        return EMBEDDED if self.embedded else (urlsplit(self.url).netloc or self.url)
+
+    @property
+    def local(self) -> bool:
+        """Loopback or private-network endpoints work without an API key."""
+        if self.embedded:
+            return True
+        hostname = urlsplit(self.url).hostname or ""
+        if hostname == "localhost":
+            return True
+        try:
+            address = ipaddress.ip_address(hostname)
+        except ValueError:
+            return False
+        return address.is_loopback or address.is_private
+
+    def cache_path(self) -> Path:
+        return Path(self.cache).expanduser() if self.cache else cache_dir() / "judge" / "cache.sqlite"
+
+    def describe(self) -> dict:
+        """What results and samples record about the judge (never the key)."""
+        info = {"model": self.model, "endpoint": self.host}
+        if self.embedded:
+            info["note"] = TOY_NOTE
+        return info
+
+
+TOY_NOTE = (
+    "TOY JUDGE: scored by the embedded SmolLM2-135M-Instruct, not the benchmark's judge model. These numbers are "
+    "NOT comparable with published ones; pass --judge_url/--judge_model for a real judge."
+)

@@ -1,0 +1,100 @@
+"""``raif-eval judge OUTPUT_DIR``: re-score logged samples with another judge, without regenerating.
+
+The logged raw responses (``resps``) are replayed through lm-eval itself — same filters (think stripping, then
+judging through the cache), same ``process_results``, same aggregations and group means — and lm-eval writes a new
+``results_<timestamp>.json`` and samples beside the old ones. Pair it with ``raif-eval run --predict_only`` to keep
+generation and judging apart.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from raif_eval.errors import RaifError
+
+
+def latest_results(output_dir: Path) -> list[Path]:
+    """The newest results file of every model folder below ``output_dir``."""
+    by_folder: dict[Path, Path] = {}
+    for path in sorted(output_dir.rglob("results_*.json")):
+        by_folder[path.parent] = path  # names sort by timestamp
+    if not by_folder:
+        raise RaifError(f"no results_*.json below {output_dir}; point raif-eval judge at an --output_path of a "
+                        "run made with --log_samples")
+    return list(by_folder.values())
+
+
+def _samples(results_path: Path, task: str) -> list[dict[str, Any]]:
+    stamp = results_path.stem.removeprefix("results_")
+    path = results_path.parent / f"samples_{task}_{stamp}.jsonl"
+    if not path.is_file():
+        raise RaifError(f"{path} is missing; re-judging needs the samples of the run (--log_samples)")
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path]:
+    """Re-score every run below ``output_dir``; returns the new results files."""
+    import lm_eval
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.tasks import TaskManager
+
+    from raif_eval.judge.config import JudgeConfig
+    from raif_eval.judge.filter import uses_judge
+    from raif_eval.judge.preflight import preflight
+    from raif_eval.lm_eval_patch import include_paths
+
+    judge = preflight(JudgeConfig.from_env())
+    written = []
+    manager = TaskManager(include_path=include_paths(None), include_defaults=False)
+    for results_path in latest_results(Path(output_dir)):
+        old = json.loads(results_path.read_text(encoding="utf-8"))
+        leaf_tasks = [t for t in old["configs"] if tasks is None or t in tasks]
+        if not leaf_tasks:
+            continue
+        rows, selection = [], {}
+        for task in leaf_tasks:
+            samples = _samples(results_path, task)
+            selection[task] = sorted({s["doc_id"] for s in samples})
+            rows += [{"task": task, "id": s["doc"]["doc_id"], "response": s["resps"][0][0]} for s in samples]
+        with tempfile.TemporaryDirectory() as tmp:
+            replay = Path(tmp) / "responses.jsonl"
+            replay.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+            out = lm_eval.simple_evaluate(
+                model="replay", model_args={"responses": str(replay), "model": results_path.parent.name},
+                tasks=_task_names(old, leaf_tasks, manager), samples=selection, task_manager=manager,
+                log_samples=True,
+            )
+        for config in out["configs"].values():
+            if uses_judge(config.get("filter_list")):
+                config["metadata"] = {**config.get("metadata", {}), "judge": judge.describe()}
+        out["raif_rejudged"] = {"from": results_path.name, "model_name": old.get("model_name"),
+                                "judge": judge.describe()}
+        tracker = EvaluationTracker(output_path=str(results_path.parent.parent))
+        samples = out.pop("samples")
+        tracker.general_config_tracker.log_experiment_args(
+            model_source="replay", model_args={"model": results_path.parent.name}, system_instruction=None,
+            chat_template=None, fewshot_as_multiturn=False,
+        )
+        tracker.save_results_aggregated(results=out, samples=samples)
+        for task in out["configs"]:
+            tracker.save_results_samples(task_name=task, samples=samples[task])
+        written.append(max(results_path.parent.glob("results_*.json")))
+    return written
+
+
+def _task_names(old: dict[str, Any], leaf_tasks: list[str], manager) -> list[str]:
+    """Groups whose members are unchanged are re-run as groups (so their aggregate is recomputed)."""
+    names, covered = [], set()
+    for group, members in old.get("group_subtasks", {}).items():
+        entry = manager._index.get(group)  # the group's YAML as indexed (functions unresolved)
+        if entry is None or not entry.cfg or not set(members) <= set(leaf_tasks):
+            continue
+        current = {m if isinstance(m, str) else m.get("task") for m in entry.cfg.get("task", [])}
+        if current == set(members):
+            names.append(group)
+            covered |= set(members)
+    return names + [t for t in leaf_tasks if t not in covered]

@@ -1,0 +1,203 @@
+"""Batch judging: every document's judge program runs concurrently; requests are bounded by the client.
+
+A benchmark supplies a *program* — ``async def program(judge: DocJudge, record, answer) -> verdicts`` — that asks
+the judge what the official protocol asks (one request, a re-asked request, or a multi-turn conversation) and
+returns JSON-serialisable verdicts. The runner gives each document its own :class:`DocJudge`, whose transcript
+keeps every raw reply, parse failure and token count, and drives all programs under one progress bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+from tqdm.auto import tqdm
+
+from raif_eval.judge.cache import JudgeCache
+from raif_eval.judge.client import JudgeClient, JudgeFatalError, Reply, Usage
+from raif_eval.judge.config import JudgeConfig
+
+log = logging.getLogger(__name__)
+
+
+class Parsed(NamedTuple):
+    value: Any
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class JudgeProfile:
+    """How a benchmark's protocol talks to its judge (from ``judges/<benchmark>/profiles.yaml``)."""
+
+    name: str
+    reference_model: str | None = None  # the judge behind the published numbers (recorded, not enforced)
+    system: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Transcript:
+    """Per-document judge bookkeeping, written into the logged sample."""
+
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    parse_failures: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    fatal: str | None = None
+
+
+class Asked(NamedTuple):
+    value: Any
+    ok: bool
+    text: str | None  # the last raw reply (None if the request failed for good)
+
+
+class DocJudge:
+    """The judge as one document's program sees it: the profile applied, every exchange recorded."""
+
+    def __init__(self, client: JudgeClient, profile: JudgeProfile):
+        self.client, self.profile = client, profile
+        self.transcript = Transcript()
+
+    def messages(self, *turns: dict[str, str]) -> list[dict[str, str]]:
+        """The profile's system message (if any) followed by ``turns``."""
+        head = [{"role": "system", "content": self.profile.system}] if self.profile.system else []
+        return head + list(turns)
+
+    async def ask(self, messages: list[dict[str, str]], parse: Callable[[str], Parsed], attempts: int = 1,
+                  **params: Any) -> Asked:
+        """Send ``messages``; while the reply does not parse, ask afresh, ``attempts`` times in all."""
+        request_params = {**self.profile.params, **params}
+        parsed, reply = Parsed(None, False), Reply(None)
+        for attempt in range(attempts):
+            reply = await self.client.complete(messages, request_params, attempt)
+            self._record(reply)
+            if reply.text is None:
+                return Asked(None, False, None)
+            parsed = parse(reply.text)
+            self.transcript.replies[-1]["parsed"] = parsed.ok
+            if parsed.ok:
+                break
+            self.transcript.parse_failures += 1
+        return Asked(parsed.value, parsed.ok, reply.text)
+
+    def _record(self, reply: Reply) -> None:
+        t = self.transcript
+        t.replies.append({"text": reply.text, "cached": reply.cached, **({"error": reply.error} if reply.error else {})})
+        t.errors += reply.text is None
+        t.prompt_tokens += reply.prompt_tokens
+        t.completion_tokens += reply.completion_tokens
+
+
+Program = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Judged:
+    """The result of one document: the program's verdicts (None if it could not finish) and its transcript."""
+
+    verdicts: Any
+    transcript: Transcript
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verdicts": self.verdicts, **asdict(self.transcript)}
+
+
+@dataclass
+class JudgeRun:
+    results: list[Judged]  # in the order of the items
+    usage: Usage
+    fatal: str | None = None  # set when a misconfigured endpoint stopped the run
+
+
+def judge_all(program: Program, items: Sequence[tuple], profile: JudgeProfile, config: JudgeConfig,
+              desc: str = "judging") -> JudgeRun:
+    """Run ``program(judge, *item)`` for every item, concurrently.
+
+    A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
+    ``transcript.fatal``; everything already judged is in the cache for the rerun.
+    """
+    run = JudgeRun([], Usage())
+    run_sync(_judge_all(program, items, profile, config, desc, run))
+    return run
+
+
+async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> None:
+    # Results go into `run`, not the coroutine's return value: asyncio formats the repr of a finished main
+    # task's result, which for thousands of documents costs more than serving them all from the cache.
+    from raif_eval.judge.embedded import embedded_base_url
+
+    base_url = embedded_base_url() if config.embedded else None
+    cache = JudgeCache(config.cache_path())
+    bar = tqdm(total=len(items), desc=desc, unit="doc", dynamic_ncols=True)
+    client = JudgeClient(config, cache, base_url=base_url)
+    results: list[Judged | None] = [None] * len(items)
+    step = max(1, len(items) // 100)
+
+    async def one(index: int, item: tuple) -> None:
+        judge = DocJudge(client, profile)
+        try:
+            verdicts = await program(judge, *item)
+        except JudgeFatalError:
+            raise
+        except Exception as exc:  # a bug or odd reply in one document must not lose the others
+            log.exception("judging item %d failed", index)
+            judge.transcript.fatal = f"{type(exc).__name__}: {exc}"
+            verdicts = None
+        results[index] = Judged(verdicts, judge.transcript)
+        bar.update()
+        if bar.n % step == 0 or bar.n == len(items):  # formatting the postfix on every update costs more than a hit
+            usage = client.usage
+            bar.set_postfix(requests=usage.requests, cached=usage.cached, retries=usage.retries,
+                            failed=usage.failures, refresh=False)
+
+    # A pool of workers pulls documents from one shared iterator: enough documents in progress to keep
+    # `concurrency` requests in flight (a multi-turn program has at most one at a time), not one task per doc.
+    pending = iter(enumerate(items))
+
+    async def worker() -> None:
+        for index, item in pending:
+            await one(index, item)
+
+    fatal = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(len(items), 2 * config.concurrency)):
+                group.create_task(worker())
+    except* JudgeFatalError as errors:
+        fatal = str(errors.exceptions[0])
+    finally:
+        bar.close()
+        await client.close()
+        cache.close()
+    for index, result in enumerate(results):
+        if result is None:
+            results[index] = Judged(None, Transcript(fatal=fatal))
+    run.results, run.usage, run.fatal = results, client.usage, fatal
+
+
+def run_sync(coro):
+    """``asyncio.run``, also from code that already runs inside an event loop (notebooks)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    box: dict[str, Any] = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
