@@ -12,6 +12,47 @@ ROOT = Path(__file__).resolve().parents[1]
 NETGUARD = Path(__file__).resolve().parent / "netguard"
 SHARED = (ROOT / ".." / "shared" / "benchmarks").resolve()
 
+# Field values that would break a template engine that re-renders, a chained str.replace, or newline
+# normalisation: judge prompts must carry them through unchanged.
+ADVERSARIAL = [
+    '',
+    '{',
+    '}',
+    '{}',
+    '{{',
+    '}}',
+    '{{ x }}',
+    '{{ prompt }}',
+    '{question}',
+    '{SYS_MSG}',
+    '{checklist_judgement}',
+    '{% if %}',
+    '{% if input %}x{% endif %}',
+    '{% raw %}{{ y }}{% endraw %}',
+    '{# comment',
+    '#} {#- x -#}',
+    '%}',
+    '\nleading newline',
+    'trailing newline\n',
+    '\n\nboth\n\n',
+    '\ttab\tinside\t',
+    'crlf\r\nand lone cr\r',
+    ' surrounding spaces ',
+    '非ASCII：中文，“引号” ” \u2028 line sep \xa0 nbsp 😀 é',
+    "'''",
+    '"quoted" \\backslash\\ \\n literal',
+    'None',
+    '{{ answer }}',
+    '{input}',
+    '{level}',
+    '{i}',
+    '{0}',
+    '{% if level == 1 %}x{% endif %}',
+    '#} {#- x -#} %}',
+    '中文：“引号”，【模型回复开始】 \u2028 \xa0 😀 é',
+    '```json\n{\n  "名字": ["奥利奥"]\n}\n```',
+]
+
 
 def write_replay(path: Path, task: str, ids, responses) -> Path:
     with path.open("w", encoding="utf-8") as fh:

@@ -17,42 +17,10 @@ from functools import cache
 import jinja2
 import pytest
 
-from helpers import SHARED
+from helpers import ADVERSARIAL, SHARED
 from raif_eval.judge.templates import names, render
 
 FB_DIR = SHARED / "fbbench" / "data" / "feedback-benchmark"
-
-# Values that would break a re-rendering or chained-replace implementation, or that a newline-normalising one
-# would alter.
-ADVERSARIAL = [
-    "",
-    "{",
-    "}",
-    "{}",
-    "{{",
-    "}}",
-    "{{ x }}",
-    "{{ prompt }}",
-    "{question}",
-    "{SYS_MSG}",
-    "{checklist_judgement}",
-    "{% if %}",
-    "{% if input %}x{% endif %}",
-    "{% raw %}{{ y }}{% endraw %}",
-    "{# comment",
-    "#} {#- x -#}",
-    "%}",
-    "\nleading newline",
-    "trailing newline\n",
-    "\n\nboth\n\n",
-    "\ttab\tinside\t",
-    "crlf\r\nand lone cr\r",
-    " surrounding spaces ",
-    "非ASCII：中文，“引号” ” \u2028 line sep \u00a0 nbsp 😀 é",
-    "'''",
-    '"quoted" \\backslash\\ \\n literal',
-]
-
 
 # ---------------------------------------------------------------- official strings and data
 

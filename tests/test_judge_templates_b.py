@@ -20,42 +20,11 @@ import jinja2
 import jinja2.meta
 import pytest
 
-from helpers import SHARED
+from helpers import ADVERSARIAL, SHARED
 from raif_eval.judge.templates import JUDGES_DIR, environment, names, render
 
 CB_DIR = SHARED / "complexbench"
 FB_DIR = SHARED / "followbench"
-
-ADVERSARIAL = [
-    "",
-    "None",
-    "{",
-    "}",
-    "{}",
-    "{{",
-    "}}",
-    "{{ x }}",
-    "{{ answer }}",
-    "{input}",
-    "{question}",
-    "{level}",
-    "{i}",
-    "{0}",
-    "{% if %}",
-    "{% if level == 1 %}x{% endif %}",
-    "{% raw %}{{ y }}{% endraw %}",
-    "{# comment",
-    "#} {#- x -#} %}",
-    "\nleading newline",
-    "trailing newline\n",
-    "\n\nboth\n\n",
-    "\ttab\tinside\t",
-    "crlf\r\nand lone cr\r",
-    " surrounding spaces ",
-    "中文：“引号”，【模型回复开始】 \u2028 \u00a0 😀 é",
-    '```json\n{\n  "名字": ["奥利奥"]\n}\n```',
-    '"quoted" \\backslash\\ \\n literal',
-]
 
 
 # ---------------------------------------------------------------- ComplexBench
