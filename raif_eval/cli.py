@@ -19,15 +19,8 @@ HARNESS_COMMANDS = ("run", "ls", "validate")
 JUDGE_FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "cache")
 EMBEDDED_BATCH_SIZE = "4"  # measured on 2 CPU cores: 40 s instead of 68 s for 8 IFEval prompts at batch 1
 
-DESCRIPTION = textwrap.dedent(
+JUDGE_HELP = textwrap.dedent(
     """\
-    raif-eval: complex instruction-following benchmarks on lm-evaluation-harness.
-
-    lm-eval commands (raif-eval's tasks are pre-registered; a --include_path of yours still works):
-      run        evaluate a model; without --model, the embedded SmolLM2-135M-Instruct
-      ls         list tasks, groups, subtasks or tags (e.g. `raif-eval ls tasks`)
-      validate   check task configurations
-
     judge options (for `run` and `judge`; env vars RAIF_JUDGE_URL, RAIF_JUDGE_MODEL, ... work too):
       --judge_url URL|PRESET   OpenAI-compatible base URL, or embedded | vllm | sglang | llamacpp | openai
                                (default: embedded, a toy judge whose numbers are not comparable)
@@ -35,15 +28,32 @@ DESCRIPTION = textwrap.dedent(
       --judge_api_key KEY      default RAIF_JUDGE_API_KEY, then OPENAI_API_KEY; loopback endpoints need none
       --judge_concurrency N    requests in flight (default 32); --judge_timeout S (120);
       --judge_max_retries N    (8); --judge_cache FILE (default $RAIF_CACHE_DIR/judge/cache.sqlite)
-
-    raif-eval commands:
-      data       pull | verify | where: benchmark files (RAIF_DATA_DIR, cache, pinned downloads)
-      judge      re-score the logged samples of a results folder with another judge (no regeneration)
-      report     write the Table 1 style table of a results folder
-      tasks-dir  print the task folder, for `lm_eval --include_path "$(raif-eval tasks-dir)"`
-      assets     prepare the offline assets (NLTK punkt_tab, the embedded model); idempotent
     """
 )
+
+DESCRIPTION = "\n".join((
+    textwrap.dedent(
+        """\
+        raif-eval: complex instruction-following benchmarks on lm-evaluation-harness.
+
+        lm-eval commands (raif-eval's tasks are pre-registered; a --include_path of yours still works):
+          run        evaluate a model; without --model, the embedded SmolLM2-135M-Instruct
+          ls         list tasks, groups, subtasks or tags (e.g. `raif-eval ls tasks`)
+          validate   check task configurations
+        """
+    ),
+    JUDGE_HELP,
+    textwrap.dedent(
+        """\
+        raif-eval commands:
+          data       pull | verify | where: benchmark files (RAIF_DATA_DIR, cache, pinned downloads)
+          judge      re-score the logged samples of a results folder with another judge (no regeneration)
+          report     write the Table 1 style table of a results folder
+          tasks-dir  print the task folder, for `lm_eval --include_path "$(raif-eval tasks-dir)"`
+          assets     prepare the offline assets (NLTK punkt_tab, the embedded model); idempotent
+        """
+    ),
+))
 
 EPILOG = textwrap.dedent(
     """\
@@ -128,6 +138,10 @@ def _own(argv: list[str]) -> None:
         export_judge_flags(vars(args))
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
+        from raif_eval.judge.config import JudgeConfig
+
+        if JudgeConfig.from_env().embedded:
+            print(f"raif-eval: {JudgeConfig.from_env().describe()['note']}", file=sys.stderr)
     elif args.command == "report":
         from raif_eval.reports.table1 import write_report
 
@@ -201,6 +215,9 @@ def _harness(argv: list[str]) -> None:
         os.environ["RAIF_JUDGE_SKIP"] = "1"
     lm_eval_patch.after_task_check(_check_judge)
     wants_help = _has_flag(argv, "-h", "--help")
+    if wants_help and argv[0] == "run":
+        print("raif-eval run = lm-eval's run; without --model it evaluates the embedded SmolLM2-135M-Instruct.\n")
+        print(JUDGE_HELP)
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
         lm_eval_patch.after_task_check(_prepare_embedded_model)

@@ -299,3 +299,14 @@ def test_posthoc_rejudge_writes_new_results_beside_the_old(judge_server, items, 
     assert result["configs"]["raif_infobench"]["metadata"]["judge"]["endpoint"] == lenient.url.split("/")[2]
     assert len(list(old.parent.glob("samples_raif_infobench_*.jsonl"))) == 2
     assert not any(e["fault"] for e in lenient.log.entries) and len(lenient.log.entries) > 1
+
+
+def test_an_instruction_whose_requests_fail_counts_as_failing_every_question(judge_server, tmp_path):
+    always_down = judge_server(faults=Faults(error_500=1.0, max_consecutive_faults=99))
+    record = {"input": "", "decomposed_questions": ["q1", "q2", "q3"]}
+    run = judge_all(infobench.judge, [(record, "out")], OFFICIAL,
+                    config_for(always_down, tmp_path, max_retries=2, backoff=0.01))
+    judged = run.results[0]
+    assert judged.verdicts is None and judged.transcript.errors == 1 and run.usage.failures == 1
+    assert len(always_down.log.entries) == 3  # one request, retried twice, then given up
+    assert infobench.drfr_values(record, judged.verdicts) == [False, False, False]

@@ -46,8 +46,11 @@ def parse_reply(text: str) -> Parsed:
     return Parsed(None, ok=False)
 
 
-async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None]:
-    """One conversation: a verdict per asked question, ``None`` for an unreadable reply (which ends it)."""
+async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None] | None:
+    """One conversation: a verdict per asked question, ``None`` for an unreadable reply (which ends it).
+
+    Returns ``None`` if a request failed for good (the endpoint, not the reply): see :func:`drfr_values`.
+    """
     messages = judge_.messages()
     verdicts: list[bool | None] = []
     for index, question in enumerate(record["decomposed_questions"]):
@@ -57,6 +60,8 @@ async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[b
             turn = render(BENCH, "later_turn", question=question)
         messages = messages + [{"role": "user", "content": turn}]
         asked = await judge_.ask(messages, parse_reply)
+        if asked.text is None:
+            return None
         verdicts.append(asked.value)
         if not asked.ok:
             break
