@@ -145,6 +145,18 @@ def test_config_errors_and_non_retryable_statuses(judge_server, tmp_path):
 
     with pytest.raises(JudgeFatalError, match="does not serve model 'nope'"):
         run_sync(ask(bad_model))
+
+    async def ask_text(text):
+        client = JudgeClient(config_for(server, tmp_path))
+        try:
+            return await client.complete([{"role": "user", "content": text}])
+        finally:
+            await client.close()
+
+    with pytest.raises(JudgeFatalError, match=rf"{server.url} rejected the request \(HTTP 400: unknown field"):
+        run_sync(ask_text("HTTP400:unknown field response_format"))
+    too_long = run_sync(ask_text("HTTP400:This model's maximum context length is 4096 tokens"))
+    assert too_long.text is None and "HTTP 400" in too_long.error  # that request fails, the run goes on
     run = judge_all(infobench.judge, [({"input": "", "decomposed_questions": ["q"]}, "a")], OFFICIAL, bad_model)
     assert run.fatal and run.results[0].verdicts is None and "nope" in run.results[0].transcript.fatal
 

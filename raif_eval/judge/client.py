@@ -1,8 +1,9 @@
 """The judge client: ``openai.AsyncOpenAI`` with bounded concurrency, retries, and the persistent cache.
 
 Transient faults — timeouts, dropped connections, 429 (honouring Retry-After), 5xx, malformed bodies — are retried
-with exponential backoff and full jitter. A 401/403/404 means the configuration is wrong and stops the run
-(:class:`JudgeFatalError`); another 4xx (e.g. a prompt over the context window) fails that request only.
+with exponential backoff and full jitter. Any other 4xx means the configuration is wrong and stops the run with an
+error naming the endpoint and the status (:class:`JudgeFatalError`), except a prompt over the judge's context
+window, which fails that request only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from raif_eval.judge.config import JudgeConfig
 
 MAX_BACKOFF_S = 20.0
 FATAL_STATUS = {401: "rejected the API key", 403: "refused access", 404: "does not serve"}
+TOO_LONG = ("context length", "context window", "maximum context", "too long", "too many tokens", "max_tokens")
 
 
 class JudgeFatalError(RaifError):
@@ -107,11 +109,12 @@ class JudgeClient:
                     text, prompt_tokens, completion_tokens = _read(response.json())
                 except openai.APIStatusError as exc:
                     status = exc.status_code
-                    if status in FATAL_STATUS:
-                        raise JudgeFatalError(_fatal_message(self.config, status, exc)) from None
                     if status != 429 and status < 500 and status not in (408, 409):
-                        self.usage.failures += 1
-                        return self._done(Reply(None, error=f"HTTP {status}: {_brief(exc)}"))
+                        if not _too_long(exc):
+                            raise JudgeFatalError(_fatal_message(self.config, status, exc)) from None
+                        self.usage.failures += 1  # this prompt exceeds the judge's context; the others may not
+                        return self._done(Reply(None, error=f"{self.config.host} answered HTTP {status}: "
+                                                            f"{_brief(exc)}"))
                     error, delay = f"HTTP {status}", self._backoff(retry, _retry_after(exc))
                     continue
                 except (openai.APIConnectionError, _httpx.HTTPError, ValueError, KeyError, TypeError, IndexError,
@@ -168,9 +171,15 @@ def _brief(exc: openai.APIStatusError) -> str:
         return str(exc)[:300]
 
 
+def _too_long(exc: openai.APIStatusError) -> bool:
+    """A 4xx about this prompt's length, which fails one request, not the whole configuration."""
+    return exc.status_code in (400, 413, 422) and any(k in _brief(exc).lower() for k in TOO_LONG)
+
+
 def _fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
-    what = FATAL_STATUS[status]
+    what = FATAL_STATUS.get(status, "rejected the request")
     if status == 404:
         hint = "check --judge_model (GET /v1/models lists what the endpoint serves)"
         return f"judge endpoint {config.url} {what} model {config.model!r} (HTTP 404: {_brief(exc)}); {hint}"
-    return f"judge endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); check --judge_api_key"
+    hint = "check --judge_api_key" if status in (401, 403) else "check the judge settings and the server's log"
+    return f"judge endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); {hint}"
