@@ -29,7 +29,6 @@ from raif_eval.errors import RaifError
 from raif_eval.paths import cache_dir
 
 EMBEDDED = "embedded"
-FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "cache")
 
 
 @cache
