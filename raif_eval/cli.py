@@ -138,10 +138,6 @@ def _own(argv: list[str]) -> None:
         export_judge_flags(vars(args))
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
-        from raif_eval.judge.config import JudgeConfig
-
-        if JudgeConfig.from_env().embedded:
-            print(f"raif-eval: {JudgeConfig.from_env().describe()['note']}", file=sys.stderr)
     elif args.command == "report":
         from raif_eval.reports.table1 import write_report
 
@@ -249,11 +245,12 @@ def _check_judge(loaded: dict) -> None:
     from raif_eval.judge.preflight import preflight
 
     config = preflight(JudgeConfig.from_env())
+    info = config.describe()
     for task in tasks:
-        task.config.metadata = {**(task.config.metadata or {}), "judge": config.describe()}
-    if config.embedded:
-        _closing_notes.append(config.describe()["note"])
-        print(f"raif-eval: {config.describe()['note']}", file=sys.stderr)
+        task.config.metadata = {**(task.config.metadata or {}), "judge": info}
+    if "note" in info:
+        _closing_notes.append(info["note"])
+        print(f"raif-eval: {info['note']}", file=sys.stderr)
 
 
 def _prepare_embedded_model(_loaded: dict) -> None:

@@ -9,6 +9,7 @@ generation and judging apart.
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,8 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
         for task in out["configs"]:
             tracker.save_results_samples(task_name=task, samples=samples[task])
         written.append(max(results_path.parent.glob("results_*.json")))
+    if judge.embedded:
+        print(f"raif-eval: {judge.describe()['note']}", file=sys.stderr)
     return written
 
 
