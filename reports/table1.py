@@ -41,8 +41,10 @@ def row(results: dict[str, Any]) -> dict[str, Any]:
     names = {key: b.name for key, b in benchmarks().items()}
     cells: dict[str, Any] = {"model": _model_label(results)}
     for task, values in results.get("results", {}).items():
-        bench = results.get("configs", {}).get(task, {}).get("metadata", {}).get("benchmark")
-        if bench in names and METRIC in values:
+        metadata = results.get("configs", {}).get(task, {}).get("metadata", {})
+        bench = metadata.get("benchmark")
+        # A task may opt out of Table 1 (FollowBench's Chinese half: the column is English).
+        if bench in names and METRIC in values and metadata.get("table1", True):
             cells[names[bench]] = 100 * values[METRIC]
     scores = [v for k, v in cells.items() if k != "model"]
     group = results.get("results", {}).get(GROUP, {})

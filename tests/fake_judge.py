@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import socket
 import threading
 import time
@@ -34,10 +35,21 @@ def identity(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+LIST_ASK = re.compile(r"only output a Python LIST with (\d+) elements?")
+
+
 def scripted_reply(body: dict[str, Any]) -> str:
-    """A deterministic verdict for the last user turn: mostly YES/NO, sometimes unreadable."""
+    """A deterministic verdict for the last user turn: mostly YES/NO, sometimes unreadable. A FollowBench prompt
+    (asking for a Python list of N verdicts) gets such a list on its last line, or now and then none."""
     last = body["messages"][-1]["content"]
     bucket = int(hashlib.sha256(last.encode()).hexdigest(), 16) % 10
+    asked = LIST_ASK.search(last)
+    if asked:
+        n = int(asked.group(1))
+        if bucket == 9:
+            return "The constraints are hard to judge."
+        verdicts = ["YES" if int(hashlib.sha256(f"{last}{i}".encode()).hexdigest(), 16) % 3 else "NO" for i in range(n)]
+        return f"1) The added constraints are ...\n2) ...\n{verdicts}"
     if bucket < 6:
         return "YES. The text satisfies it."
     if bucket < 9:

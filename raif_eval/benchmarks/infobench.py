@@ -18,6 +18,7 @@ from raif_eval.judge.templates import render
 
 BENCH = "infobench"
 DATA_FILE = "InfoBench.json"
+EASY, HARD = "Easy_set", "Hard_set"
 
 
 def load_records(data_dir: str | None = None) -> list[dict[str, Any]]:

@@ -15,5 +15,9 @@ def load(data_dir: str | None = None, **_metadata):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     judged = decode(results[0])
-    values = infobench.drfr_values(harness.record(doc), judged["judge"]["verdicts"])
-    return {"raif_score": values, "drfr": values, **bookkeeping(judged)}
+    record = harness.record(doc)
+    values = infobench.drfr_values(record, judged["judge"]["verdicts"])
+    # Easy/Hard DRFR pool only their own subset's questions: the other subset's samples contribute nothing.
+    easy = record["subset"] == infobench.EASY
+    return {"raif_score": values, "drfr": values, "drfr_easy": values if easy else [],
+            "drfr_hard": [] if easy else values, **bookkeeping(judged)}

@@ -1,0 +1,246 @@
+"""FollowBench (Jiang et al., ACL 2024): six constraint categories, five levels, English and Chinese.
+
+Each level-L instruction adds L constraints to a seed instruction (level 0). Some sources are checked in code
+(:mod:`followbench_rules`); the rest go to the judge, which sees the seed, the instructions of levels 1..L and the
+answer, and ends its reply with a list of L ``'YES'``/``'NO'``. A record scores a *hard* value (all L met) and a
+*soft* one (the share met); an unreadable judge reply scores −1 for both, as upstream, unless the task asks for 0.
+
+Metrics (``YJiangcm/FollowBench`` ``code/eval.py``): HSR(C, L) = hard values at level L of category C over the
+number of groups of C, SSR likewise with soft values, CSL(C) = per group, the run of consecutive levels from 1
+with a hard value of exactly 1, averaged over groups.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from raif_eval import data
+from raif_eval.benchmarks import followbench_rules as rules
+from raif_eval.judge.runner import DocJudge, Parsed
+from raif_eval.judge.templates import render
+
+BENCH = "followbench"
+LANG_DIRS = {"en": "data", "zh": "data_zh"}
+# File order of the task (upstream's category order, `example` where its table puts it).
+CATEGORIES = ("content", "situation", "style", "format", "example", "mixed")
+JUDGED_CATEGORIES = ("content", "situation", "style", "format", "mixed")  # RAIF's averages leave out `example`
+LEVELS = (1, 2, 3, 4, 5)
+UNPARSED = -1
+ON_UNPARSED = ("minus_one", "zero")
+
+
+def load_records(lang: str, data_dir: str | None = None) -> list[dict[str, Any]]:
+    """Level >= 1 records of every category, in file order, each with what scoring needs: its native id, the
+    instructions of levels 0..L of its group (for the judge prompt), its group and whether a rule checks it."""
+    if lang not in LANG_DIRS:
+        raise ValueError(f"FollowBench language must be one of {', '.join(LANG_DIRS)}, not {lang!r}")
+    out = []
+    for category in CATEGORIES:
+        stem = f"{category}_constraints"
+        path = data.resolve(BENCH, f"{LANG_DIRS[lang]}/{stem}.json", data_dir)
+        records = json.loads(path.read_text(encoding="utf-8"))
+        history: list[str] = []
+        group, previous = -1, object()
+        for position, record in enumerate(records):
+            # A group is a run of records with one example_id (upstream builds the judge's history this way).
+            if record["example_id"] != previous:
+                group, previous, history = group + 1, record["example_id"], []
+            history = history + [record["instruction"]]
+            if record["level"] < 1:
+                continue
+            out.append({
+                **record,
+                "id": f"{stem}:{position}",
+                "language": lang,
+                "file_category": category,
+                "group": f"{category}:{group}",
+                "instructions": history,
+                "rule": rules.is_rule_checked(record, lang, category),
+            })
+    return out
+
+
+# --- judge ------------------------------------------------------------------------------------------------
+
+ACCEPTED = {
+    "en": {"YES": 1, "NO": 0, "PARTIAL": 0, "MAYBE": 0, "UNKNOWN": 0, "N/A": 0},
+    "zh": {"YES": 1, "NO": 0, "PARTIAL": 0, "PARTIALLY": 0, "MAYBE": 0, "UNKNOWN": 0},
+}
+
+
+def _literal_list(text: str) -> Any:
+    # Upstream eval()s the judge's bracketed text. literal_eval reads every list literal the same way and runs no
+    # code; only an expression such as "['YES'] + ['NO']" (valid to eval, never seen from a judge) differs.
+    return ast.literal_eval(text)
+
+
+def parse_reply(text: str, level: int, lang: str = "en") -> Parsed:
+    """Upstream's ``paring_discriminative_generation``: the last line of the reply holds the verdict.
+
+    Returns ``Parsed((hard, soft))``, or ``Parsed((-1, -1), ok=False)`` for anything upstream cannot read.
+    """
+    unparsed = Parsed((UNPARSED, UNPARSED), ok=False)
+    try:
+        if lang == "zh":
+            text = text.replace("“", '"').replace("”", '"')
+            line = text.strip("```").strip(" ").strip("\n").split("\n")[-1].strip(" ")
+        else:
+            line = text.strip("```").strip().split("\n")[-1]
+        if level == 1:
+            if "YES" in line:
+                return Parsed((1, 1.0))
+            if "NO" in line:
+                return Parsed((0, 0.0))
+            return unparsed
+        found = re.search(r"\[.*\]", line)
+        if not found:
+            return unparsed
+        bracketed = found.group()
+        if lang == "zh" and '"' not in bracketed and "'" not in bracketed:
+            bracketed = bracketed.replace("YES", "'YES'").replace("NO", "'NO'")
+        items = _literal_list(bracketed)
+        if lang == "zh" and len(items) >= level:
+            items = items[:level]
+        elif len(items) != level:
+            return unparsed
+        accepted = ACCEPTED[lang]
+        if not all(isinstance(item, str) and item in accepted for item in items):
+            return unparsed
+        met = sum(accepted[item] for item in items)
+        return Parsed((int(met == level), met / level))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return unparsed
+
+
+def judge_prompt(record: dict[str, Any], answer: str) -> str:
+    return render(BENCH, record["language"], category=record["file_category"], level=record["level"],
+                  instructions=record["instructions"], answer=answer)
+
+
+async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[float] | None:
+    """``[hard, soft]`` of one record: from its rule, or from one judge request (single user turn).
+
+    ``None`` if the request failed for good; :func:`score` reads that as upstream reads its ``error`` reply.
+    """
+    if record["rule"]:
+        return rule_scores(record, answer)
+    messages = judge_.messages({"role": "user", "content": judge_prompt(record, answer)})
+    asked = await judge_.ask(messages, lambda text: parse_reply(text, record["level"], record["language"]))
+    return None if asked.text is None else list(asked.value)
+
+
+def rule_scores(record: dict[str, Any], answer: str) -> list[float]:
+    ok = rules.verdict(record, answer, record["language"], record["file_category"])
+    return [int(ok), float(ok)]
+
+
+def score(record: dict[str, Any], answer: str, verdicts: Sequence[float] | None,
+          on_unparsed: str = "minus_one") -> tuple[float, float]:
+    """(hard, soft) of one record. Rules are re-run here, so rule-checked records never depend on the judge."""
+    if record["rule"]:
+        hard, soft = rule_scores(record, answer)
+    elif verdicts is None:  # the judge never answered: upstream stores "error", which parses as unreadable
+        hard, soft = UNPARSED, UNPARSED
+    else:
+        hard, soft = verdicts
+    if hard == UNPARSED and on_unparsed == "zero":
+        return 0, 0.0
+    return hard, soft
+
+
+# --- aggregation --------------------------------------------------------------------------------------------
+
+class Cell(float):
+    """A per-record value that knows its category, level and group.
+
+    It logs and serialises as the plain number (1/0/−1, or the soft fraction); the aggregations below read the
+    tags, which lm-eval's aggregation hook otherwise has no way to see.
+    """
+
+    def __new__(cls, value: float, category: str, level: int, group: str):
+        cell = super().__new__(cls, value)
+        cell.category, cell.level, cell.group = category, level, group
+        return cell
+
+    def __reduce__(self):  # multi-process gathers pickle per-sample values
+        return Cell, (float(self), self.category, self.level, self.group)
+
+
+def _cells(items: Iterable[Cell | None]) -> list[Cell]:
+    return [c for c in items if c is not None]
+
+
+def rates(items: Iterable[Cell | None]) -> dict[tuple[str, int], float]:
+    """HSR (hard cells) or SSR (soft cells) per (category, level), as fractions.
+
+    Upstream divides a level's sum by the category's number of groups; every group has one record per level, so
+    that is the mean over the level's records (and stays meaningful under ``--limit``).
+    """
+    sums: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for cell in _cells(items):
+        sums[cell.category, cell.level].append(float(cell))
+    return {key: sum(values) / len(values) for key, values in sums.items()}
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else math.nan
+
+
+def level_curve(items: Iterable[Cell | None], categories: Sequence[str] = CATEGORIES) -> dict[int, float]:
+    """Per level, the mean over ``categories`` of the rate (categories without records at that level skipped)."""
+    table = rates(items)
+    return {level: _mean([table[c, level] for c in categories if (c, level) in table]) for level in LEVELS
+            if any((c, level) in table for c in categories)}
+
+
+def overall(items: Iterable[Cell | None], categories: Sequence[str] = CATEGORIES) -> float:
+    """The mean over levels 1-5 of the level curve."""
+    return _mean(list(level_curve(items, categories).values()))
+
+
+def raif_score(items: Iterable[Cell | None]) -> float:
+    """RAIF's Table 1 column (most likely): HSR averaged over levels 1-5 and the five judged categories."""
+    return overall(items, JUDGED_CATEGORIES)
+
+
+def at_level(level: int):
+    def aggregate(items: Iterable[Cell | None]) -> float:
+        return level_curve(items).get(level, math.nan)
+
+    aggregate.__name__ = f"level_{level}"
+    return aggregate
+
+
+def weighted(items: Iterable[Cell | None]) -> float:
+    """Upstream ``aggregator.py``: per judged category (L1 + 2·L2 + 3·L3 + 4·L4 + 5·L5) / 15, then the mean."""
+    table = rates(items)
+    per_category = [sum(k * table[c, k] for k in LEVELS) / 15 for c in JUDGED_CATEGORIES
+                    if all((c, k) in table for k in LEVELS)]
+    return _mean(per_category)
+
+
+def csl_per_category(items: Iterable[Cell | None]) -> dict[str, float]:
+    """CSL per category: per group, how many levels from level 1 on have a hard value of exactly 1."""
+    groups: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+    for cell in _cells(items):
+        groups[cell.category, cell.group][cell.level] = float(cell)
+    per_category: dict[str, list[int]] = defaultdict(list)
+    for (category, _), by_level in groups.items():
+        run = 0
+        for level in sorted(by_level):
+            if level != run + 1 or by_level[level] != 1:
+                break
+            run += 1
+        per_category[category].append(run)
+    return {category: sum(runs) / len(runs) for category, runs in per_category.items()}
+
+
+def csl(items: Iterable[Cell | None]) -> float:
+    """Mean CSL over the categories present (upstream reports CSL per category only)."""
+    return _mean(list(csl_per_category(items).values()))
