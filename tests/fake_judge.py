@@ -124,7 +124,7 @@ class FaultyHandler(ChatHandler):
             server.deliveries[key] += 1
             fault = server.faults.draw(key, delivery, server.consecutive[key])
             server.consecutive[key] = server.consecutive[key] + 1 if fault else 0
-        server.log.add({"id": key, "fault": fault, "t": time.time()})
+        server.log.add({"id": key, "fault": fault, "t": time.time(), "body": body})
         last = body["messages"][-1]["content"]
         if last.startswith("HTTP400:"):  # scripted client error: the rest of the turn is the error message
             self.send_json(400, {"error": {"message": last.removeprefix("HTTP400:"), "type": "BadRequestError"}})
