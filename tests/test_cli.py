@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from fake_judge import MODEL, FakeJudge
 from helpers import ROOT, SHARED, run_cli, write_replay
@@ -114,5 +115,7 @@ def test_plain_lm_eval_with_include_path(tmp_path, ifeval_records):
     ifeval_score = sum(ifeval.score(r, "lol").prompt_strict for r in ifeval_records[:2]) / 2  # dummy answers "lol"
     assert results["raif_ifeval"]["raif_score,raif"] == ifeval_score
     assert results["raif_infobench"]["judge_prompt_tokens,raif"] > 0  # judged by the fake judge
-    mean = (ifeval_score + results["raif_infobench"]["raif_score,raif"]) / 2
+    members = yaml.safe_load((ROOT / "tasks" / "raif_complex.yaml").read_text())["task"]
+    assert len(members) >= 3 and all(results[m]["sample_len"] == 2 for m in members)
+    mean = sum(results[m]["raif_score,raif"] for m in members) / len(members)
     assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12)

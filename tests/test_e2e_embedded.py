@@ -49,3 +49,56 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     report = run_cli("report", str(tmp_path))
     assert report.returncode == 0 and "IFEval" in report.stdout and "InFoBench" in report.stdout
     assert "TOY JUDGE" in report.stdout and "TOY JUDGE" in (tmp_path / "table1.md").read_text()
+
+
+def _samples(out, task):
+    return [json.loads(line) for line in next(out.rglob(f"samples_{task}_*.jsonl")).read_text().splitlines()]
+
+
+FB_IB = ["run", "--tasks", "raif_followbench,raif_infobench", "--limit", "2", "--gen_kwargs", "max_gen_toks=32",
+         "--log_samples"]
+
+
+def test_followbench_and_infobench_on_the_embedded_model_with_the_scripted_judge(tmp_path):
+    from fake_judge import MODEL, FakeJudge
+    from raif_eval.benchmarks import followbench
+
+    server = FakeJudge().start()
+    try:
+        proc = run_cli(*FB_IB, "--output_path", str(tmp_path), "--judge_url", server.url, "--judge_model", MODEL)
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())["results"]
+    en, zh = results["raif_followbench_en"], results["raif_followbench_zh"]
+    assert results["raif_followbench"]["raif_score,raif"] == (en["raif_score,raif"] + zh["raif_score,raif"]) / 2
+    bodies = [e["body"] for e in server.log.entries if e["body"].get("max_tokens") != 1]
+    for lang in ("en", "zh"):
+        records = {r["id"]: r for r in followbench.load_records(lang)[:2]}
+        for sample in _samples(tmp_path, f"raif_followbench_{lang}"):
+            answer = sample["resps"][0][0]
+            assert answer.strip() and answer not in sample["doc"]["prompt"]  # a real generation
+            record = records[sample["doc"]["doc_id"]]
+            prompt = followbench.judge_prompt(record, json.loads(sample["filtered_resps"][0])["answer"])
+            assert [{"role": "user", "content": prompt}] in [b["messages"] for b in bodies]  # judged what it said
+            assert sample["hsr"] in (-1, 0, 1)
+    infobench = _samples(tmp_path, "raif_infobench")
+    assert len(infobench) == 2 and all(s["drfr"] for s in infobench)
+    assert results["raif_infobench"]["drfr,raif"] == results["raif_infobench"]["raif_score,raif"]
+
+
+def test_followbench_and_infobench_on_the_embedded_model_with_the_embedded_judge(tmp_path):
+    proc = run_cli(*FB_IB, "--output_path", str(tmp_path), env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48"})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    data = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
+    for task in ("raif_followbench_en", "raif_followbench_zh", "raif_infobench"):
+        assert data["configs"][task]["metadata"]["judge"]["model"] == "embedded-smollm2-135m-instruct"
+        samples = _samples(tmp_path, task)
+        assert len(samples) == 2
+        for sample in samples:
+            judged = json.loads(sample["filtered_resps"][0])
+            assert judged["judge"]["replies"] and all(r["text"] for r in judged["judge"]["replies"])
+    for lang in ("en", "zh"):
+        task = data["results"][f"raif_followbench_{lang}"]
+        assert -1.0 <= task["raif_score,raif"] <= 1.0
+        assert task["judge_unparsed,raif"] == task["judge_parse_failures,raif"]  # one reply per record
