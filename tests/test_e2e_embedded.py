@@ -65,7 +65,8 @@ def test_followbench_and_infobench_on_the_embedded_model_with_the_scripted_judge
 
     server = FakeJudge().start()
     try:
-        proc = run_cli(*FB_IB, "--output_path", str(tmp_path), "--judge_url", server.url, "--judge_model", MODEL)
+        proc = run_cli(*FB_IB, "--output_path", str(tmp_path), "--judge_url", server.url, "--judge_model", MODEL,
+                       env={"RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")})  # a fresh cache: every request is sent
     finally:
         server.stop()
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -88,7 +89,8 @@ def test_followbench_and_infobench_on_the_embedded_model_with_the_scripted_judge
 
 
 def test_followbench_and_infobench_on_the_embedded_model_with_the_embedded_judge(tmp_path):
-    proc = run_cli(*FB_IB, "--output_path", str(tmp_path), env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48"})
+    proc = run_cli(*FB_IB, "--output_path", str(tmp_path),
+                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")})
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
     for task in ("raif_followbench_en", "raif_followbench_zh", "raif_infobench"):

@@ -22,6 +22,7 @@ from typing import Any
 
 from raif_eval import data
 from raif_eval.benchmarks import followbench_rules as rules
+from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
 
@@ -39,7 +40,7 @@ def load_records(lang: str, data_dir: str | None = None) -> list[dict[str, Any]]
     """Level >= 1 records of every category, in file order, each with what scoring needs: its native id, the
     instructions of levels 0..L of its group (for the judge prompt), its group and whether a rule checks it."""
     if lang not in LANG_DIRS:
-        raise ValueError(f"FollowBench language must be one of {', '.join(LANG_DIRS)}, not {lang!r}")
+        raise RaifError(f"FollowBench language must be one of {', '.join(LANG_DIRS)}, not {lang!r}")
     out = []
     for category in CATEGORIES:
         stem = f"{category}_constraints"
