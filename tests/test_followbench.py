@@ -13,7 +13,7 @@ from fake_judge import MODEL, FakeJudge, scripted_reply
 from helpers import ADVERSARIAL, SHARED, run_cli, write_replay
 from raif_eval.benchmarks import followbench as fb
 from raif_eval.benchmarks import followbench_rules as rules
-from raif_eval.benchmarks.followbench import Cell
+from raif_eval.benchmarks.followbench import cell as Cell
 from test_judge_templates_b import official_followbench
 
 LANG_DIRS = {"en": "data", "zh": "data_zh"}
@@ -289,7 +289,7 @@ def test_cells_pickle_and_serialise_as_numbers():
 
     cell = Cell(-1, "style", 3, "style:7")
     back = pickle.loads(pickle.dumps(cell))
-    assert back == -1 and (back.category, back.level, back.group) == ("style", 3, "style:7")
+    assert back == -1 and back.tags == {"category": "style", "level": 3, "group": "style:7"}
     assert json.dumps({"hsr": cell}) == '{"hsr": -1.0}'
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from raif_eval import data
 from raif_eval.benchmarks import followbench_rules as rules
+from raif_eval.core import Tagged
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -157,35 +158,24 @@ def score(record: dict[str, Any], answer: str, verdicts: Sequence[float] | None,
 
 # --- aggregation --------------------------------------------------------------------------------------------
 
-class Cell(float):
-    """A per-record value that knows its category, level and group.
-
-    It logs and serialises as the plain number (1/0/−1, or the soft fraction); the aggregations below read the
-    tags, which lm-eval's aggregation hook otherwise has no way to see.
-    """
-
-    def __new__(cls, value: float, category: str, level: int, group: str):
-        cell = super().__new__(cls, value)
-        cell.category, cell.level, cell.group = category, level, group
-        return cell
-
-    def __reduce__(self):  # multi-process gathers pickle per-sample values
-        return Cell, (float(self), self.category, self.level, self.group)
+def cell(value: float, category: str, level: int, group: str) -> Tagged:
+    """A per-record value tagged with what the aggregations group by (it logs as the plain number)."""
+    return Tagged(value, category=category, level=level, group=group)
 
 
-def _cells(items: Iterable[Cell | None]) -> list[Cell]:
+def _cells(items: Iterable[Tagged | None]) -> list[Tagged]:
     return [c for c in items if c is not None]
 
 
-def rates(items: Iterable[Cell | None]) -> dict[tuple[str, int], float]:
+def rates(items: Iterable[Tagged | None]) -> dict[tuple[str, int], float]:
     """HSR (hard cells) or SSR (soft cells) per (category, level), as fractions.
 
     Upstream divides a level's sum by the category's number of groups; every group has one record per level, so
     that is the mean over the level's records (and stays meaningful under ``--limit``).
     """
     sums: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for cell in _cells(items):
-        sums[cell.category, cell.level].append(float(cell))
+    for value in _cells(items):
+        sums[value.tags["category"], value.tags["level"]].append(float(value))
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
 
@@ -193,32 +183,32 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def level_curve(items: Iterable[Cell | None], categories: Sequence[str] = CATEGORIES) -> dict[int, float]:
+def level_curve(items: Iterable[Tagged | None], categories: Sequence[str] = CATEGORIES) -> dict[int, float]:
     """Per level, the mean over ``categories`` of the rate (categories without records at that level skipped)."""
     table = rates(items)
     return {level: _mean([table[c, level] for c in categories if (c, level) in table]) for level in LEVELS
             if any((c, level) in table for c in categories)}
 
 
-def overall(items: Iterable[Cell | None], categories: Sequence[str] = CATEGORIES) -> float:
+def overall(items: Iterable[Tagged | None], categories: Sequence[str] = CATEGORIES) -> float:
     """The mean over levels 1-5 of the level curve."""
     return _mean(list(level_curve(items, categories).values()))
 
 
-def raif_score(items: Iterable[Cell | None]) -> float:
+def raif_score(items: Iterable[Tagged | None]) -> float:
     """RAIF's Table 1 column (most likely): HSR averaged over levels 1-5 and the five judged categories."""
     return overall(items, JUDGED_CATEGORIES)
 
 
 def at_level(level: int):
-    def aggregate(items: Iterable[Cell | None]) -> float:
+    def aggregate(items: Iterable[Tagged | None]) -> float:
         return level_curve(items).get(level, math.nan)
 
     aggregate.__name__ = f"level_{level}"
     return aggregate
 
 
-def weighted(items: Iterable[Cell | None]) -> float:
+def weighted(items: Iterable[Tagged | None]) -> float:
     """Upstream ``aggregator.py``: per judged category (L1 + 2·L2 + 3·L3 + 4·L4 + 5·L5) / 15, then the mean."""
     table = rates(items)
     per_category = [sum(k * table[c, k] for k in LEVELS) / 15 for c in JUDGED_CATEGORIES
@@ -226,11 +216,11 @@ def weighted(items: Iterable[Cell | None]) -> float:
     return _mean(per_category)
 
 
-def csl_per_category(items: Iterable[Cell | None]) -> dict[str, float]:
+def csl_per_category(items: Iterable[Tagged | None]) -> dict[str, float]:
     """CSL per category: per group, how many levels from level 1 on have a hard value of exactly 1."""
     groups: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
-    for cell in _cells(items):
-        groups[cell.category, cell.group][cell.level] = float(cell)
+    for value in _cells(items):
+        groups[value.tags["category"], value.tags["group"]][value.tags["level"]] = float(value)
     per_category: dict[str, list[int]] = defaultdict(list)
     for (category, _), by_level in groups.items():
         run = 0
@@ -242,6 +232,6 @@ def csl_per_category(items: Iterable[Cell | None]) -> dict[str, float]:
     return {category: sum(runs) / len(runs) for category, runs in per_category.items()}
 
 
-def csl(items: Iterable[Cell | None]) -> float:
+def csl(items: Iterable[Tagged | None]) -> float:
     """Mean CSL over the categories present (upstream reports CSL per category only)."""
     return _mean(list(csl_per_category(items).values()))

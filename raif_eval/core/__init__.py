@@ -4,7 +4,7 @@ Every benchmark turns a (document, response) pair into checks, runs them here, a
 between them, and aggregates the verdicts with the functions in :mod:`raif_eval.core.aggregate`.
 """
 
-from raif_eval.core.aggregate import mean, pooled_mean, total
+from raif_eval.core.aggregate import Tagged, mean, pooled_mean, total
 from raif_eval.core.checks import RuleCheck, apply_dependencies, run_rule_checks
 
-__all__ = ["RuleCheck", "apply_dependencies", "run_rule_checks", "mean", "pooled_mean", "total"]
+__all__ = ["RuleCheck", "Tagged", "apply_dependencies", "run_rule_checks", "mean", "pooled_mean", "total"]

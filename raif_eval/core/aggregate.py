@@ -3,6 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+class Tagged(float):
+    """A per-sample number that carries the cell it belongs to (category, level, task file, ...).
+
+    lm-eval hands an aggregation only the list of per-sample values, so a breakdown that averages within cells
+    first (FollowBench's per-level rates, CELLO's per-task means) needs the cell on the value itself. It logs and
+    serialises as the plain number.
+    """
+
+    tags: dict[str, Any]
+
+    def __new__(cls, value: float, **tags: Any):
+        number = super().__new__(cls, value)
+        number.tags = tags
+        return number
+
+    def __reduce__(self):  # multi-process gathers pickle per-sample values
+        return _tagged, (float(self), self.tags)
+
+
+def _tagged(value: float, tags: dict[str, Any]) -> Tagged:
+    return Tagged(value, **tags)
 
 
 def mean(values: Iterable[float | bool]) -> float:

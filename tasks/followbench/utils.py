@@ -6,7 +6,6 @@ from typing import Any
 
 from raif_eval import harness
 from raif_eval.benchmarks import followbench
-from raif_eval.benchmarks.followbench import Cell
 from raif_eval.errors import RaifError
 from raif_eval.judge.filter import bookkeeping, decode
 
@@ -28,7 +27,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     record = harness.record(doc)
     hard, soft = followbench.score(record, judged["answer"], judged["judge"]["verdicts"], doc["on_unparsed"])
     tags = (record["file_category"], record["level"], record["group"])
-    h, s = Cell(hard, *tags), Cell(soft, *tags)
+    h, s = followbench.cell(hard, *tags), followbench.cell(soft, *tags)
     metrics: dict[str, Any] = {"raif_score": h, "hsr": h, "ssr": s, "csl": h, "hsr_weighted": h, "ssr_weighted": s}
     for level in followbench.LEVELS:  # a level's metric is null on the other levels' samples
         metrics[f"hsr_level{level}"] = h if level == record["level"] else None
