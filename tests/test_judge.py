@@ -157,6 +157,8 @@ def test_config_errors_and_non_retryable_statuses(judge_server, tmp_path):
         run_sync(ask_text("HTTP400:unknown field response_format"))
     too_long = run_sync(ask_text("HTTP400:This model's maximum context length is 4096 tokens"))
     assert too_long.text is None and "HTTP 400" in too_long.error  # that request fails, the run goes on
+    refused = run_sync(ask_text("HTTP400:Detected repetitive patterns in your prompt"))
+    assert refused.text is None and "repetitive patterns" in refused.error  # FB-Bench's refused sample: not fatal
     run = judge_all(infobench.judge, [({"input": "", "decomposed_questions": ["q"]}, "a")], OFFICIAL, bad_model)
     assert run.fatal and run.results[0].verdicts is None and "nope" in run.results[0].transcript.fatal
 

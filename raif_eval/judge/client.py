@@ -3,7 +3,7 @@
 Transient faults — timeouts, dropped connections, 429 (honouring Retry-After), 5xx, malformed bodies — are retried
 with exponential backoff and full jitter. Any other 4xx means the configuration is wrong and stops the run with an
 error naming the endpoint and the status (:class:`JudgeFatalError`), except a prompt over the judge's context
-window, which fails that request only.
+window or refused for its content, which fails that request only.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from raif_eval.judge.config import JudgeConfig
 MAX_BACKOFF_S = 20.0
 FATAL_STATUS = {401: "rejected the API key", 403: "refused access", 404: "does not serve"}
 TOO_LONG = ("context length", "context window", "maximum context", "too long", "too many tokens", "max_tokens")
+# 4xx replies about one prompt's content (OpenAI's refusal of "repetitive patterns", which FB-Bench upstream scores
+# as a failed sample): they fail that request only, like an over-long prompt.
+PROMPT_REJECTED = ("repetitive patterns",)
 
 
 class JudgeFatalError(RaifError):
@@ -172,8 +175,9 @@ def _brief(exc: openai.APIStatusError) -> str:
 
 
 def _too_long(exc: openai.APIStatusError) -> bool:
-    """A 4xx about this prompt's length, which fails one request, not the whole configuration."""
-    return exc.status_code in (400, 413, 422) and any(k in _brief(exc).lower() for k in TOO_LONG)
+    """A 4xx about this prompt (its length or content), which fails one request, not the whole configuration."""
+    brief = _brief(exc).lower()
+    return exc.status_code in (400, 413, 422) and any(k in brief for k in TOO_LONG + PROMPT_REJECTED)
 
 
 def _fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
