@@ -217,6 +217,9 @@ def _harness(argv: list[str]) -> None:
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
         lm_eval_patch.after_task_check(_prepare_embedded_model)
+    elif _pop_flag(argv, "--model")[0] == "replay" and not _has_flag(argv, "--apply_chat_template"):
+        # replay answers by id, so chat templating changes nothing but lets multi-turn tasks build their turns
+        argv.append("--apply_chat_template")
     builtin = argv[0] == "ls" or lm_eval_patch.builtin_tasks_needed(
         _pop_flag(argv, "--tasks", "-t")[0], _pop_flag(argv, "--include_path")[0]
     )
