@@ -12,7 +12,7 @@ export HF_HOME ?= $(CURDIR)/.cache/hf
 export HF_DATASETS_OFFLINE ?= 1
 
 DEMO_OUT ?= results/demo
-DEMO_ARGS ?= --tasks raif_complex --limit 8 --gen_kwargs max_gen_toks=256
+DEMO_ARGS ?= --tasks raif_complex --limit 4 --gen_kwargs max_gen_toks=256
 
 .PHONY: setup demo test bench clean
 
@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 demo: setup
+	rm -rf $(DEMO_OUT)  # one run, one report row
 	$(BIN)/raif-eval run $(DEMO_ARGS) --output_path $(DEMO_OUT) --log_samples
 	$(BIN)/raif-eval report $(DEMO_OUT)
 

@@ -119,3 +119,17 @@ def test_plain_lm_eval_with_include_path(tmp_path, ifeval_records):
     assert len(members) >= 3 and all(results[m]["sample_len"] == 2 for m in members)
     mean = sum(results[m]["raif_score,raif"] for m in members) / len(members)
     assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12)
+
+
+@pytest.mark.parametrize(("task", "option", "choices"), [
+    ("raif_cello", "cello_revise_against", "self, previous_turn"),
+    ("raif_fbbench", "fbbench_version", "v3, v1"),
+    ("raif_fbbench", "fbbench_on_failure", "zero, drop"),
+])
+def test_bad_task_option_is_a_one_line_error_before_the_model(task, option, choices, tmp_path):
+    proc = run_cli("run", "--model", "replay", "--model_args", f"responses={tmp_path / 'none.jsonl'}",
+                   "--tasks", task, "--metadata", json.dumps({option: "bogus"}))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [x for x in proc.stderr.splitlines() if x.startswith("raif-eval: error: ")]
+    assert lines == [f"raif-eval: error: {option} must be one of {choices}, not 'bogus'"], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
