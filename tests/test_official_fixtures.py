@@ -163,3 +163,42 @@ def test_cello_task_scores_the_gpt4_answers_like_the_official_scorer(tmp_path, t
     # per-sample criterion scores are logged (null where a criterion does not apply), with the record
     sample = next(s for s in out["samples"]["raif_cello"] if s["doc"]["task_file"] == "Summarization")
     assert sample["cello_format"] is None and 0 <= sample["cello_input"] <= 1
+
+
+def _all_yes(body):
+    """A judge that fills the prompt's own JSON skeleton with 是 for every item."""
+    prompt = body["messages"][-1]["content"]
+    if body.get("max_tokens") == 1:
+        return "OK"
+    skeleton = json.loads(prompt[prompt.rindex("```json\n") + 8:prompt.rindex("\n```")])
+    return json.dumps({k: {**v, "评判理由": "理由", "评判结果": "是"} for k, v in skeleton.items()}, ensure_ascii=False)
+
+
+def test_rejudging_keeps_the_runs_task_options(tmp_path):
+    """A v1 run re-judged later is re-scored on v1 (its ids are positions, which differ between versions)."""
+    from helpers import run_cli
+
+    records = fbbench.load_records("v1")[:2]
+    replay = write_replay(tmp_path / "r.jsonl", "raif_fbbench", [0, 1], ["回答一", "回答二"])
+    yes, no = FakeJudge(reply=_all_yes).start(), FakeJudge(reply=lambda body: "OK").start()
+    try:
+        first = run_cli("run", "--model", "replay", "--model_args", f"responses={replay},model=m", "--tasks",
+                        "raif_fbbench", "--limit", "2", "--metadata", '{"fbbench_version": "v1"}',
+                        "--judge_url", yes.url, "--judge_model", MODEL, "--output_path", str(tmp_path / "out"),
+                        "--log_samples", env={"RAIF_JUDGE_CACHE": str(tmp_path / "a.sqlite")})
+        assert first.returncode == 0, first.stderr[-3000:]
+        again = run_cli("judge", str(tmp_path / "out"), "--judge_url", no.url, "--judge_model", MODEL,
+                        env={"RAIF_JUDGE_CACHE": str(tmp_path / "b.sqlite")})
+        assert again.returncode == 0, again.stderr[-3000:]
+    finally:
+        yes.stop()
+        no.stop()
+    runs = sorted((tmp_path / "out").rglob("results_*.json"))
+    assert len(runs) == 2
+    old, new = (json.loads(p.read_text()) for p in runs)
+    assert old["results"]["raif_fbbench"]["fb_overall,raif"] == 1.0
+    assert new["results"]["raif_fbbench"]["judge_failed_docs,raif"] == 2  # the new judge never answers JSON
+    assert new["configs"]["raif_fbbench"]["metadata"]["fbbench_version"] == "v1"
+    rejudged = sorted((tmp_path / "out").rglob("samples_raif_fbbench_*.jsonl"))[-1]
+    docs = [json.loads(json.loads(x)["doc"]["raw"]) for x in rejudged.read_text().splitlines()]
+    assert [d["user_query"] for d in docs] == [r["user_query"] for r in records]

@@ -50,9 +50,12 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
 
     judge = preflight(JudgeConfig.from_env())
     written = []
-    manager = TaskManager(include_path=include_paths(None), include_defaults=False)
     for results_path in latest_results(Path(output_dir)):
         old = json.loads(results_path.read_text(encoding="utf-8"))
+        # The run's task options (e.g. fbbench_version) travel in its configs; without them a re-judge could
+        # score other documents under the same ids.
+        manager = TaskManager(include_path=include_paths(None), include_defaults=False,
+                              metadata=task_options(old))
         leaf_tasks = [t for t in old["configs"] if tasks is None or t in tasks]
         if not leaf_tasks:
             continue
@@ -67,7 +70,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
             out = lm_eval.simple_evaluate(
                 model="replay", model_args={"responses": str(replay), "model": results_path.parent.name},
                 tasks=_task_names(old, leaf_tasks, manager), samples=selection, task_manager=manager,
-                log_samples=True,
+                log_samples=True, apply_chat_template=True,  # multi-turn tasks build chat turns; replay ignores them
             )
         for config in out["configs"].values():
             if uses_judge(config.get("filter_list")):
@@ -87,6 +90,16 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     if judge.embedded:
         print(f"raif-eval: {judge.describe()['note']}", file=sys.stderr)
     return written
+
+
+def task_options(results: dict[str, Any]) -> dict[str, Any]:
+    """The benchmark options a run used: metadata keys named ``<benchmark>_…`` (``fbbench_version``, …)."""
+    options = {}
+    for config in results.get("configs", {}).values():
+        metadata = config.get("metadata") or {}
+        prefix = f"{metadata.get('benchmark')}_"
+        options.update({k: v for k, v in metadata.items() if k.startswith(prefix)})
+    return options
 
 
 def _task_names(old: dict[str, Any], leaf_tasks: list[str], manager) -> list[str]:
