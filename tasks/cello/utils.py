@@ -27,10 +27,17 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     row = {"task_file": doc["task_file"], **scores}  # what the task-based averages need
     out: dict[str, Any] = {name: row for name in ("raif_score", "cello_average", "cello_complex_ins",
                                                    "cello_complex_input")}
+    own = "Structure" if doc["task_file"] in cello.STRUCTURE_PARTS else doc["task_file"]
+    for name in PER_TASK:  # each task's score, carried by its own samples only (null on the others)
+        out[f"cello_{name}"] = row if name == own else None
     for criterion, value in scores.items():  # null where the criterion does not apply to this record
         out[f"cello_{criterion}"] = None if value is None else Tagged(value, task_file=doc["task_file"],
                                                                       criterion=criterion)
     return out
+
+
+# Per-task metrics: the 10 plain task files and Structure (the equal-weight mean of its three files).
+PER_TASK = tuple(t for t in cello.TASK_FILES if t not in cello.STRUCTURE_PARTS) + ("Structure",)
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -51,6 +58,16 @@ def complex_ins(items: list[dict[str, Any]]) -> float:
 
 def complex_input(items: list[dict[str, Any]]) -> float:
     return _nan(_summary(items)["ave_complex_input"])
+
+
+def per_task(items: list[dict[str, Any] | None]) -> float:
+    """A task file's score (the mean of its four criterion means), or Structure's."""
+    rows = [r for r in items if r is not None]
+    if not rows:
+        return math.nan
+    task_file = rows[0]["task_file"]
+    name = "Structure" if task_file in cello.STRUCTURE_PARTS else task_file
+    return _nan(_summary(rows)[name])
 
 
 def criterion(items: list[Tagged | None]) -> float:
