@@ -16,7 +16,7 @@ from raif_eval.errors import RaifError
 
 OWN_COMMANDS = ("data", "report", "judge", "tasks-dir", "assets")
 HARNESS_COMMANDS = ("run", "ls", "validate")
-JUDGE_FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "cache")
+JUDGE_FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "max_asks", "cache")
 EMBEDDED_BATCH_SIZE = "4"  # measured on 2 CPU cores: 40 s instead of 68 s for 8 IFEval prompts at batch 1
 
 JUDGE_HELP = textwrap.dedent(
@@ -28,6 +28,8 @@ JUDGE_HELP = textwrap.dedent(
       --judge_api_key KEY      default RAIF_JUDGE_API_KEY, then OPENAI_API_KEY; loopback endpoints need none
       --judge_concurrency N    requests in flight (default 32); --judge_timeout S (120);
       --judge_max_retries N    (8); --judge_cache FILE (default $RAIF_CACHE_DIR/judge/cache.sqlite)
+      --judge_max_asks N       cap on asking afresh after an unreadable reply (default: each benchmark's
+                               official count, e.g. CFBench 10; the embedded judge: 1)
     """
 )
 

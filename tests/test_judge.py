@@ -324,3 +324,19 @@ def test_an_instruction_whose_requests_fail_counts_as_failing_every_question(jud
     assert judged.verdicts is None and judged.transcript.errors == 1 and run.usage.failures == 1
     assert len(always_down.log.entries) == 3  # one request, retried twice, then given up
     assert infobench.drfr_values(record, judged.verdicts) == [False, False, False]
+
+
+def test_max_asks_caps_reasking_and_is_recorded(judge_server, tmp_path):
+    from raif_eval.benchmarks import cfbench
+
+    server = judge_server(reply=lambda body: "unreadable")
+    record = cfbench.load_records()[0]
+    full = judge_all(cfbench.judge, [(record, "答")], profile("cfbench", "official"), config_for(server, tmp_path / "a"))
+    assert full.results[0].transcript.parse_failures == 10  # CFBench's official ten asks
+    capped_config = config_for(server, tmp_path / "b", max_asks=2)
+    capped = judge_all(cfbench.judge, [(record, "答")], profile("cfbench", "official"), capped_config)
+    assert capped.results[0].transcript.parse_failures == 2
+    assert capped.results[0].verdicts == full.results[0].verdicts == {"scores": [0.0], "parsing": "-1"}
+    assert capped_config.describe()["max_asks"] == 2 and "max_asks" not in config_for(server, tmp_path).describe()
+    assert JudgeConfig.from_env(url="embedded").max_asks == 1
+    assert JudgeConfig.from_env(url="embedded", max_asks="3").max_asks == 3

@@ -48,6 +48,10 @@ class JudgeConfig:
     max_retries: int = 8
     cache: str | None = None
     backoff: float = 0.5  # first retry waits up to this many seconds (full jitter), doubling up to 20 s
+    # Caps how often a benchmark asks afresh after an unreadable reply (CFBench: 10, FB-Bench: 3); None keeps each
+    # benchmark's official count. The embedded toy judge defaults to 1: its replies rarely parse, and re-asking a
+    # 135M model on CPU only costs minutes.
+    max_asks: int | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> JudgeConfig:
@@ -62,18 +66,21 @@ class JudgeConfig:
         if "api_key" not in values and os.environ.get("OPENAI_API_KEY"):
             values["api_key"] = os.environ["OPENAI_API_KEY"]
         try:
-            for name in ("concurrency", "max_retries"):
+            for name in ("concurrency", "max_retries", "max_asks"):
                 if name in values:
                     values[name] = int(values[name])
             for name in ("timeout", "backoff"):
                 if name in values:
                     values[name] = float(values[name])
         except ValueError as exc:
-            raise RaifError(f"bad judge setting: {exc}; --judge_concurrency and --judge_max_retries take integers, "
+            raise RaifError(f"bad judge setting: {exc}; --judge_concurrency, --judge_max_retries and --judge_max_asks "
+                            "take integers, "
                             "--judge_timeout seconds") from None
         config = cls(**values)
         if config.concurrency < 1:
             raise RaifError("--judge_concurrency must be at least 1")
+        if config.max_asks is not None and config.max_asks < 1:
+            raise RaifError("--judge_max_asks must be at least 1")
         return config.resolved()
 
     def resolved(self) -> JudgeConfig:
@@ -87,7 +94,7 @@ class JudgeConfig:
         if self.url == EMBEDDED:
             from raif_eval.judge.embedded import MODEL_NAME
 
-            return replace(self, model=MODEL_NAME)
+            return replace(self, model=MODEL_NAME, max_asks=self.max_asks or 1)
         return replace(self, url=preset["url"], model=self.model or preset.get("model"))
 
     @property
@@ -118,6 +125,8 @@ class JudgeConfig:
     def describe(self) -> dict:
         """What results and samples record about the judge (never the key)."""
         info = {"model": self.model, "endpoint": self.host}
+        if self.max_asks is not None:
+            info["max_asks"] = self.max_asks
         if self.embedded:
             info["note"] = TOY_NOTE
         return info

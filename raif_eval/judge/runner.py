@@ -73,6 +73,8 @@ class DocJudge:
                   **params: Any) -> Asked:
         """Send ``messages``; while the reply does not parse, ask afresh, ``attempts`` times in all."""
         request_params = {**self.profile.params, **params}
+        cap = getattr(self.client.config, "max_asks", None)
+        attempts = min(attempts, cap) if cap else attempts
         parsed, reply = Parsed(None, False), Reply(None)
         for attempt in range(attempts):
             reply = await self.client.complete(messages, request_params, attempt)
