@@ -41,7 +41,8 @@ def test_every_shared_file_matches_its_pin():
                 data.check(path, spec)
             else:
                 missing.append(spec.name)
-    assert missing == ["complexbench/data/data_final.json"]  # not in ../shared: always downloaded
+    # not in ../shared: always downloaded
+    assert missing == ["complexbench/data/data_final.json", "complexbench/data/data_release.json"]
 
 
 def test_resolve_prefers_the_data_dir_and_checks_it(tmp_path, monkeypatch):
@@ -55,6 +56,19 @@ def test_resolve_prefers_the_data_dir_and_checks_it(tmp_path, monkeypatch):
     want = data.benchmark("ifeval").file(IFEVAL).sha256
     got = hashlib.sha256(corrupt.read_bytes()).hexdigest()
     assert want in str(err.value) and got in str(err.value)
+
+
+def test_unverified_data_dir_files_are_allowed_only_on_request(tmp_path, monkeypatch):
+    fixture = tmp_path / "complexbench" / "data" / "data_final.json"
+    fixture.parent.mkdir(parents=True)
+    fixture.write_text("[]")
+    monkeypatch.setenv("RAIF_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="git blob id"):
+        data.resolve("complexbench", "data/data_final.json")
+    monkeypatch.setenv("RAIF_DATA_VERIFY", "0")  # hand-made fixtures in the upstream schema
+    assert data.resolve("complexbench", "data/data_final.json") == fixture
+    with pytest.raises(DataError, match="not found"):  # a missing file is still missing (and never downloaded here)
+        data.resolve("complexbench", "data/data_release.json")
 
 
 def test_missing_data_dir_and_missing_file_say_what_to_do(tmp_path, monkeypatch):
