@@ -60,8 +60,8 @@ class Asked(NamedTuple):
 class DocJudge:
     """The judge as one document's program sees it: the profile applied, every exchange recorded."""
 
-    def __init__(self, client: JudgeClient, profile: JudgeProfile):
-        self.client, self.profile = client, profile
+    def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None):
+        self.client, self.profile, self.max_asks = client, profile, max_asks  # max_asks: JudgeConfig.max_asks
         self.transcript = Transcript()
 
     def messages(self, *turns: dict[str, str]) -> list[dict[str, str]]:
@@ -73,8 +73,7 @@ class DocJudge:
                   **params: Any) -> Asked:
         """Send ``messages``; while the reply does not parse, ask afresh, ``attempts`` times in all."""
         request_params = {**self.profile.params, **params}
-        cap = getattr(self.client.config, "max_asks", None)
-        attempts = min(attempts, cap) if cap else attempts
+        attempts = min(attempts, self.max_asks) if self.max_asks else attempts
         parsed, reply = Parsed(None, False), Reply(None)
         for attempt in range(attempts):
             reply = await self.client.complete(messages, request_params, attempt)
@@ -142,7 +141,7 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> No
     step = max(1, len(items) // 100)
 
     async def one(index: int, item: tuple) -> None:
-        judge = DocJudge(client, profile)
+        judge = DocJudge(client, profile, config.max_asks)
         try:
             verdicts = await program(judge, *item)
         except JudgeFatalError:
