@@ -71,3 +71,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -
         text=True,
         timeout=timeout,
     )
+
+
+COMPLEXBENCH_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "complexbench"
+
+
+def data_dir_with_complexbench_fixture(root: Path) -> dict[str, str]:
+    """A RAIF_DATA_DIR laid out like the real one: the shared benchmarks, plus the hand-made ComplexBench records
+    standing in for data_final.json (which is not shipped). Returns the environment that selects it."""
+    root.mkdir(parents=True, exist_ok=True)
+    for bench in SHARED.iterdir():
+        if bench.is_dir() and bench.name != "complexbench":
+            (root / bench.name).symlink_to(bench, target_is_directory=True)
+    target = root / "complexbench" / "data"
+    target.mkdir(parents=True)
+    (target / "data_final.json").symlink_to(COMPLEXBENCH_FIXTURE / "data" / "data_final.json")
+    return {"RAIF_DATA_DIR": str(root), "RAIF_DATA_VERIFY": "0"}

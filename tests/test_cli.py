@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from fake_judge import MODEL, FakeJudge
-from helpers import ROOT, SHARED, run_cli, write_replay
+from helpers import ROOT, SHARED, data_dir_with_complexbench_fixture, run_cli, write_replay
 from raif_eval.benchmarks import ifeval
 
 
@@ -100,23 +100,27 @@ def test_plain_lm_eval_with_include_path(tmp_path, ifeval_records):
     """The documented form without our script: the group, its tasks, the think and judge filters and the
     metrics all load and run through lm-eval alone (judge settings from RAIF_JUDGE_* variables)."""
     judge = FakeJudge().start()
+    model = FakeJudge(reply=lambda body: "lol", model="chat-model").start()  # the evaluated model: a chat endpoint
     tasks_dir = run_cli("tasks-dir").stdout.strip()
     lm_eval = shutil.which("lm_eval", path=os.path.dirname(sys.executable))
     env = {**os.environ, "RAIF_JUDGE_URL": judge.url, "RAIF_JUDGE_MODEL": MODEL,
-           "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")}
+           "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
+           **data_dir_with_complexbench_fixture(tmp_path / "data")}
     proc = subprocess.run(
-        [lm_eval, "run", "--include_path", tasks_dir, "--tasks", "raif_complex", "--model", "dummy", "--limit", "2",
-         "--output_path", str(tmp_path)],
+        [lm_eval, "run", "--include_path", tasks_dir, "--tasks", "raif_complex", "--model", "local-chat-completions",
+         "--model_args", f"model=chat-model,base_url={model.url}/chat/completions,tokenizer_backend=None",
+         "--apply_chat_template", "--limit", "2", "--output_path", str(tmp_path / "out")],
         capture_output=True, text=True, env=env,
     )
     judge.stop()
+    model.stop()
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())["results"]
-    ifeval_score = sum(ifeval.score(r, "lol").prompt_strict for r in ifeval_records[:2]) / 2  # dummy answers "lol"
+    results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text())["results"]
+    ifeval_score = sum(ifeval.score(r, "lol").prompt_strict for r in ifeval_records[:2]) / 2  # the model says "lol"
     assert results["raif_ifeval"]["raif_score,raif"] == ifeval_score
     assert results["raif_infobench"]["judge_prompt_tokens,raif"] > 0  # judged by the fake judge
     members = yaml.safe_load((ROOT / "tasks" / "raif_complex.yaml").read_text())["task"]
-    assert len(members) >= 3 and all(results[m]["sample_len"] == 2 for m in members)
+    assert len(members) == 7 and all(results[m]["sample_len"] == 2 for m in members)
     mean = sum(results[m]["raif_score,raif"] for m in members) / len(members)
     assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12)
 

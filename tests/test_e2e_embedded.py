@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from helpers import run_cli
+from helpers import data_dir_with_complexbench_fixture, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
 def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     proc = run_cli("run", "--tasks", "raif_complex", "--limit", "2", "--gen_kwargs", "max_gen_toks=32",
                    "--output_path", str(tmp_path), "--log_samples",
-                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")})
+                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
+                        **data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")})
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
@@ -21,7 +22,7 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     assert "smollm2-135m-instruct" in str(results["config"]["model_args"])
     score = results["results"]["raif_complex"]["raif_score,raif"]
     members = [t for t in results["group_subtasks"]["raif_complex"]]
-    assert len(members) == 6  # ComplexBench joins with its own issue
+    assert len(members) == 7
     assert score == pytest.approx(sum(results["results"][t]["raif_score,raif"] for t in members) / len(members))
     assert -1.0 <= score <= 1.0  # FollowBench counts an unreadable toy-judge reply -1, as upstream
     assert results["results"]["raif_ifeval"]["sample_len"] == 2
@@ -94,7 +95,8 @@ def test_followbench_and_infobench_on_the_embedded_model_with_the_scripted_judge
 
 def test_followbench_and_infobench_on_the_embedded_model_with_the_embedded_judge(tmp_path):
     proc = run_cli(*FB_IB, "--output_path", str(tmp_path),
-                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")})
+                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
+                        **data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")})
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
     for task in ("raif_followbench_en", "raif_followbench_zh", "raif_infobench"):
