@@ -95,8 +95,7 @@ def test_followbench_and_infobench_on_the_embedded_model_with_the_scripted_judge
 
 def test_followbench_and_infobench_on_the_embedded_model_with_the_embedded_judge(tmp_path):
     proc = run_cli(*FB_IB, "--output_path", str(tmp_path),
-                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
-                        **data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")})
+                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite")})
     assert proc.returncode == 0, proc.stderr[-4000:]
     data = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
     for task in ("raif_followbench_en", "raif_followbench_zh", "raif_infobench"):
