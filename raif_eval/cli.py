@@ -50,7 +50,7 @@ DESCRIPTION = "\n".join((
         raif-eval commands:
           data       pull | verify | where: benchmark files (RAIF_DATA_DIR, cache, pinned downloads)
           judge      re-score the logged samples of a results folder with another judge (no regeneration)
-          report     write the Table 1 style table of a results folder
+          report     Table 1 / Table 2 reports of runs (Markdown, LaTeX, CSV, HTML)
           tasks-dir  print the task folder, for `lm_eval --include_path "$(raif-eval tasks-dir)"`
           assets     prepare the offline assets (NLTK punkt_tab, the embedded model); idempotent
         """
@@ -117,11 +117,24 @@ def _own_parser() -> argparse.ArgumentParser:
     judge.add_argument("--tasks", default=None, help="comma-separated tasks to re-score (default: all of the run)")
     add_judge_flags(judge)
 
-    report = sub.add_parser("report", help="Table 1 style report of a results folder",
-                            description="Reads every results_*.json below DIR (lm-eval --output_path) and writes "
-                            "table1.md, table1.csv and table1.json into --out (default: DIR).")
-    report.add_argument("results_dir", metavar="DIR")
-    report.add_argument("--out", default=None, help="folder for the report files (default: DIR)")
+    report = sub.add_parser(
+        "report", help="RAIF Table 1 / Table 2 reports of one or more runs",
+        description="Reads every results_*.json below each PATH (lm-eval --output_path folders or results files; "
+        "one row per run, labelled model / method) and writes Table 1 (benchmarks x runs, Avg., the difference to "
+        "each model's baseline method, best bold / second underlined), Table 2 (ComplexBench by composition and "
+        "nesting depth, when runs have its samples), per-benchmark breakdowns from the logged samples, bootstrap "
+        "95%% confidence intervals, as Markdown, LaTeX, CSV and one self-contained HTML file with plots.")
+    report.add_argument("paths", metavar="PATH", nargs="*", help="lm-eval output folders or results_*.json files")
+    report.add_argument("--label", action="append", default=None, metavar="MODEL[:METHOD]",
+                        help="one per PATH, in order; default: the run's model and its --mode (I/O)")
+    report.add_argument("--baseline", default="I/O", help="method each model's Avg. is compared with (default I/O)")
+    report.add_argument("--out", default=None, help="folder for the report files (default: the first PATH)")
+    report.add_argument("--format", default="md,latex,csv,html",
+                        help="comma-separated formats to write: md, latex, csv, html (default: all)")
+    report.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                        help="bootstrap resamples for the 95%% confidence intervals (0: none; default 1000)")
+    report.add_argument("--compare", nargs=2, default=None, metavar=("RUN_A", "RUN_B"),
+                        help="paired bootstrap test of RUN_B against RUN_A (results files or folders), per benchmark")
 
     sub.add_parser("tasks-dir", help="print the task folder")
     sub.add_parser("assets", help="prepare NLTK punkt_tab and the embedded model")
@@ -141,9 +154,15 @@ def _own(argv: list[str]) -> None:
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
     elif args.command == "report":
-        from raif_eval.reports.table1 import write_report
+        from raif_eval.reports.build import compare_runs, write_report
 
-        write_report(args.results_dir, args.out)
+        if args.compare:
+            print(compare_runs(*args.compare, n=args.bootstrap or 1000))
+            return
+        if not args.paths:
+            raise RaifError("report needs at least one PATH (an lm-eval output folder or results_*.json file)")
+        write_report(args.paths, args.out, labels=args.label, baseline=args.baseline,
+                     formats=args.format.split(","), bootstrap=args.bootstrap)
     elif args.command == "tasks-dir":
         from raif_eval.tasks import TASKS_DIR
 

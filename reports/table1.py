@@ -1,90 +1,146 @@
-"""Table 1 of the RAIF paper: one row per evaluated model, each benchmark's ``raif_score`` × 100, and Avg.
+"""RAIF Table 1: one row per (model, method), each benchmark's ``raif_score`` × 100 in the paper's column order,
+Avg., the Avg. difference to the model's baseline method, and the best / second-best mark per column.
 
-Input is lm-eval's output folder (``--output_path``): every ``results_*.json`` below it is one row. A task's
-benchmark is read from its config (``metadata.benchmark``), so the report needs nothing but the results files.
+Avg. is the plain mean of the row's benchmark cells (the paper's seven); a row missing benchmarks averages what it
+has and says so in a footnote. The difference is printed like the paper's, "62.35 (+11.74%)", in points: the
+difference of the two Avg. values as printed (so a reader can check it in the table).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+import math
 
 import pandas as pd
+from tabulate import tabulate
 
-from raif_eval.data import benchmarks
-from raif_eval.errors import RaifError
-from raif_eval.models import embedded
+from raif_eval.reports.model import MISSING, Marks, Table1
+from raif_eval.reports.runs import Run
 
-GROUP = "raif_complex"
 METRIC = "raif_score,raif"
-BENCH_ORDER = ("ifeval", "cello", "cfbench", "complexbench", "fbbench", "followbench", "infobench")
+# (benchmark key, the paper's column name), in the paper's order
+COLUMNS = (("ifeval", "IFEval"), ("cello", "CELLO"), ("cfbench", "CF Bench"), ("complexbench", "Complex Bench"),
+           ("fbbench", "FB Bench"), ("followbench", "Follow Bench"), ("infobench", "Info Bench"))
+AVG = "Avg."
+TOY = "TOY JUDGE"
 
 
-def _model_label(results: dict[str, Any]) -> str:
-    config = results.get("config", {})
-    args = config.get("model_args") or {}
-    if isinstance(args, str):
-        args = dict(kv.split("=", 1) for kv in args.split(",") if "=" in kv)
-    if args.get("pretrained"):
-        name = Path(str(args["pretrained"]).rstrip("/")).name
-        return f"{embedded.NAME} (embedded)" if name.startswith(embedded.DIR_PREFIX) else name
-    if args.get("model"):
-        return str(args["model"])
-    if args.get("responses"):
-        return f"replay:{Path(str(args['responses'])).stem}"
-    return str(results.get("model_name") or config.get("model") or "model")
+def cells(run: Run) -> dict[str, float]:
+    """The run's benchmark cells (× 100); a benchmark without a score is absent."""
+    names = dict(COLUMNS)
+    out = {}
+    for task, bench in run.tasks().items():
+        value = run.results.get("results", {}).get(task, {}).get(METRIC)
+        if isinstance(value, (int, float)) and not math.isnan(value):
+            out[names[bench]] = 100 * value
+    return out
 
 
-def row(results: dict[str, Any]) -> dict[str, Any]:
-    """The Table 1 cells of one results file (percentages; missing benchmarks are absent)."""
-    names = {key: b.name for key, b in benchmarks().items()}
-    cells: dict[str, Any] = {"model": _model_label(results)}
-    for task, values in results.get("results", {}).items():
-        metadata = results.get("configs", {}).get(task, {}).get("metadata", {})
-        bench = metadata.get("benchmark")
-        # A task may opt out of Table 1 (FollowBench's Chinese half: the column is English).
-        if bench in names and METRIC in values and metadata.get("table1", True):
-            cells[names[bench]] = 100 * values[METRIC]
-    scores = [v for k, v in cells.items() if k != "model"]
-    group = results.get("results", {}).get(GROUP, {})
-    cells["Avg."] = 100 * group[METRIC] if METRIC in group else (sum(scores) / len(scores) if scores else None)
-    return cells
-
-
-def judge_notes(results: dict[str, Any]) -> set[str]:
+def judge_notes(run: Run) -> set[str]:
     """Warnings recorded by the judge (e.g. that a toy judge scored the run)."""
-    return {
-        config["metadata"]["judge"]["note"]
-        for config in results.get("configs", {}).values()
-        if "note" in (config.get("metadata") or {}).get("judge", {})
-    }
+    return {(config.get("metadata") or {}).get("judge", {}).get("note")
+            for config in run.results.get("configs", {}).values()} - {None}
 
 
-def load(results_dir: str | Path) -> list[dict[str, Any]]:
-    files = sorted(Path(results_dir).rglob("results_*.json"))
-    if not files:
-        raise RaifError(f"no results_*.json below {results_dir}; run `raif-eval run … --output_path {results_dir}` first")
-    return [json.loads(f.read_text(encoding="utf-8")) for f in files]
+def best_two(column: pd.Series) -> Marks:
+    """Highest and second-highest value; NaN ignored, ties go to the earlier row."""
+    ranked = column.dropna().sort_values(ascending=False, kind="stable")
+    return Marks(ranked.index[0] if len(ranked) else None, ranked.index[1] if len(ranked) > 1 else None)
 
 
-def table(runs: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame([row(r) for r in runs]).set_index("model")
-    names = [benchmarks()[k].name for k in BENCH_ORDER]
-    return frame[[c for c in names if c in frame.columns] + ["Avg."]]
+def build(runs: list[Run], baseline: str = "I/O") -> Table1:
+    rows = {(run.model, run.method): cells(run) for run in runs}
+    names = [name for _, name in COLUMNS]
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=names).astype(float)
+    frame.index = pd.MultiIndex.from_tuples(list(rows), names=["model", "method"])
+    frame[AVG] = frame[names].mean(axis=1, skipna=True)
+    present = frame[names].notna().sum(axis=1)
+    # Δ = printed Avg. − printed baseline Avg. of the same model (the paper's convention)
+    delta = pd.Series(math.nan, index=frame.index, dtype=float)
+    for model, method in frame.index:
+        if method != baseline and (model, baseline) in frame.index:
+            delta[model, method] = round(frame.loc[(model, method), AVG], 2) - round(frame.loc[(model, baseline), AVG], 2)
+    marks = {column: best_two(frame[column]) for column in frame.columns}
+    notes = []
+    if frame[names].isna().any().any():
+        notes.append(f"{MISSING}: not evaluated in this run (never scored as 0).")
+    partial = [f"{m} / {t}" for (m, t), n in present.items() if 0 < n < len(names)]
+    if partial:
+        notes.append(f"Avg. over the benchmarks present, fewer than {len(names)} for: {', '.join(partial)}.")
+    for note in sorted(set().union(*(judge_notes(run) for run in runs))):
+        notes.append(note)
+    return Table1(frame=frame, delta=delta, marks=marks, baseline=baseline, notes=notes)
 
 
-def write_report(results_dir: str | Path, out_dir: str | Path | None = None) -> Path:
-    runs = load(results_dir)
-    frame = table(runs).round(2)
-    out = Path(out_dir or results_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    markdown = frame.to_markdown(floatfmt=".2f")
-    for note in sorted(set().union(*(judge_notes(r) for r in runs))):
-        markdown += f"\n\n> **{note}**"
-    (out / "table1.md").write_text(markdown + "\n", encoding="utf-8")
-    frame.to_csv(out / "table1.csv")
-    frame.reset_index().to_json(out / "table1.json", orient="records", indent=1)
-    print(markdown)
-    print(f"\nwrote {out / 'table1.md'}, table1.csv and table1.json")
-    return out / "table1.md"
+def _number(value: float) -> str:
+    return MISSING if value is None or math.isnan(value) else f"{value:.2f}"
+
+
+def _delta(value: float) -> str:
+    return "" if math.isnan(value) else f" ({value:+.2f}%)"
+
+
+def text_cells(table: Table1, bold: str, underline: str) -> list[list[str]]:
+    """Row by row: model, method, every cell formatted, marked (``bold`` / ``underline`` are format strings)."""
+    out = []
+    for key, row in table.frame.iterrows():
+        line = [str(key[0]), str(key[1])]
+        for column, value in row.items():
+            text = _number(value) + (_delta(table.delta[key]) if column == AVG else "")
+            marks = table.marks[column]
+            if not math.isnan(value) and key == marks.best:
+                text = bold.format(text)
+            elif not math.isnan(value) and key == marks.second:
+                text = underline.format(text)
+            line.append(text)
+        out.append(line)
+    return out
+
+
+def markdown(table: Table1) -> str:
+    headers = ["Model", "Method", *table.frame.columns]
+    body = tabulate(text_cells(table, "**{}**", "<u>{}</u>"), headers=headers, tablefmt="github",
+                    colalign=("left", "left", *["right"] * len(table.frame.columns)), disable_numparse=True)
+    return body + "".join(f"\n\n> {note}" if TOY not in note else f"\n\n> **{note}**" for note in table.notes)
+
+
+def _latex_escape(text: str) -> str:
+    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                          ("$", r"\$"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"),
+                          ("^", r"\textasciicircum{}"), (MISSING, "--")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def latex(table: Table1) -> str:
+    """A booktabs tabular: bold best, underlined second best, as in the paper."""
+    rows = text_cells(table, "\x00B{}\x00", "\x00U{}\x00")
+
+    def cell(text: str) -> str:
+        if text.startswith("\x00B"):
+            return r"\textbf{" + _latex_escape(text[2:-1]) + "}"
+        if text.startswith("\x00U"):
+            return r"\underline{" + _latex_escape(text[2:-1]) + "}"
+        return _latex_escape(text)
+
+    columns = ["Model", "Method", *table.frame.columns]
+    lines = [r"\begin{tabular}{ll" + "r" * len(table.frame.columns) + "}", r"\toprule",
+             " & ".join(_latex_escape(c) for c in columns) + r" \\", r"\midrule"]
+    previous = None
+    for row in rows:
+        if previous is not None and row[0] != previous:
+            lines.append(r"\midrule")
+        previous = row[0]
+        lines.append(" & ".join(cell(c) for c in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines) + "".join(f"\n% {note}" for note in table.notes) + "\n"
+
+
+def csv_frame(table: Table1) -> pd.DataFrame:
+    """Plain numbers (2 decimals), Δ, and the confidence bounds when computed."""
+    frame = table.frame.round(2).copy()
+    frame["Δ Avg. (points)"] = table.delta.round(2)
+    if table.ci is not None:
+        for column in table.ci.columns:
+            frame[f"{column} CI low"] = [c[0] if isinstance(c, tuple) else math.nan for c in table.ci[column]]
+            frame[f"{column} CI high"] = [c[1] if isinstance(c, tuple) else math.nan for c in table.ci[column]]
+    return frame

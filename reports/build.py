@@ -1,0 +1,150 @@
+"""``raif-eval report``: runs in, report files out.
+
+Table 1 comes from the results files alone; Table 2, the breakdowns and the confidence intervals need the logged
+samples (``--log_samples``) and are left out, with a note, for runs without them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from raif_eval.errors import RaifError
+from raif_eval.reports import table1 as t1
+from raif_eval.reports.model import MISSING, Report, Table2
+from raif_eval.reports.runs import Run, load_runs, results_files
+from raif_eval.reports.samples import load_samples
+
+FORMATS = ("md", "latex", "csv", "html")
+COMPLEXBENCH = "raif_complexbench"
+
+
+def _table1_ci(runs: list[Run], table: t1.Table1, n: int) -> pd.DataFrame | None:
+    from raif_eval.reports import stats
+
+    names = dict(t1.COLUMNS)
+    ci = pd.DataFrame(None, index=table.frame.index, columns=table.frame.columns, dtype=object)
+    found = False
+    for run in runs:
+        tasks = run.tasks()
+        for task, (low, high) in stats.run_cis(run.path, run.results, list(tasks), n=n).items():
+            if not (math.isnan(low) or math.isnan(high)):
+                ci.at[(run.model, run.method), names[tasks[task]]] = (100 * low, 100 * high)
+                found = True
+    return ci if found else None
+
+
+def _table2(runs: list[Run], n: int) -> Table2 | None:
+    from raif_eval.reports.table2 import table2
+
+    with_samples = [(run.label, s) for run in runs if COMPLEXBENCH in run.tasks()
+                    for s in [load_samples(run.path, COMPLEXBENCH)] if s]
+    return table2(with_samples) if with_samples else None
+
+
+def build_report(paths: list[str | Path], labels: list[str] | None = None, baseline: str = "I/O",
+                 bootstrap: int = 1000) -> tuple[Report, list[Run]]:
+    runs = load_runs(paths, labels)  # bad input fails here, before any computation
+    table = t1.build(runs, baseline)
+    from raif_eval.reports.breakdowns import breakdowns
+
+    if bootstrap:
+        table.ci = _table1_ci(runs, table, bootstrap)
+    parts: dict[str, pd.DataFrame] = {}
+    without = []
+    for run in runs:
+        found = breakdowns(run.path, run.results)
+        without += [] if found else [run.label]
+        parts.update({f"{run.label}: {name}": frame for name, frame in found.items()})
+    notes = [f"No logged samples (run with --log_samples) for: {', '.join(without)}; Table 2 and breakdowns "
+             "need them."] if without else []
+    title = "raif-eval report: " + ", ".join(run.label for run in runs)
+    return Report(title, table, _table2(runs, bootstrap), parts, notes), runs
+
+
+def table2_markdown(table: Table2) -> str:
+    rows = []
+    for key, row in table.frame.iterrows():
+        marks = table.marks.get(key)
+        line = [key[0], key[1]]
+        for column, value in row.items():
+            text = MISSING if pd.isna(value) else f"{value:.2f}"
+            if marks and not pd.isna(value) and column == marks.best:
+                text = f"**{text}**"
+            elif marks and not pd.isna(value) and column == marks.second:
+                text = f"<u>{text}</u>"
+            line.append(text)
+        rows.append(line)
+    body = tabulate(rows, headers=["Category", "ND", *table.frame.columns], tablefmt="github", disable_numparse=True)
+    return body + "".join(f"\n\n> {note}" for note in table.notes)
+
+
+def write_report(paths: list[str | Path], out: str | Path | None = None, labels: list[str] | None = None,
+                 baseline: str = "I/O", formats: list[str] | tuple[str, ...] = FORMATS,
+                 bootstrap: int = 1000) -> Path:
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise RaifError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    report, runs = build_report(paths, labels, baseline, bootstrap)
+    folder = Path(out) if out else (Path(paths[0]) if Path(paths[0]).is_dir() else Path(paths[0]).parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    md = t1.markdown(report.table1)
+    if report.table2 is not None:
+        md2 = table2_markdown(report.table2)
+    if "md" in formats:
+        text = "# Table 1\n\n" + md + ("\n\n# Table 2 (ComplexBench)\n\n" + md2 if report.table2 is not None else "")
+        text += "".join(f"\n\n> {note}" for note in report.notes)
+        written.append(_write(folder / "report.md", text + "\n"))
+        written.append(_write(folder / "table1.md", md + "\n"))
+    if "latex" in formats:
+        written.append(_write(folder / "table1.tex", t1.latex(report.table1)))
+    if "csv" in formats:
+        t1.csv_frame(report.table1).to_csv(folder / "table1.csv")
+        written += [folder / "table1.csv", _write(folder / "table1.json", results_json(report))]
+        if report.table2 is not None:
+            report.table2.frame.round(2).to_csv(folder / "table2.csv")
+            written.append(folder / "table2.csv")
+        for name, frame in report.breakdowns.items():
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+            (folder / "breakdowns").mkdir(exist_ok=True)
+            frame.to_csv(folder / "breakdowns" / f"{safe}.csv")
+        if report.breakdowns:
+            written.append(folder / "breakdowns")
+    if "html" in formats:
+        from raif_eval.reports.html import render_html
+
+        written.append(_write(folder / "report.html", render_html(report)))
+    print(md)
+    if report.table2 is not None:
+        print("\n" + md2)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return folder
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def compare_runs(a: str | Path, b: str | Path, n: int = 1000) -> str:
+    """Paired bootstrap of run B against run A, per benchmark, as a Markdown table."""
+    from raif_eval.reports.stats import compare
+
+    files = [results_files(Path(p)) for p in (a, b)]
+    for given, found in zip((a, b), files):
+        if len(found) != 1:
+            raise RaifError(f"--compare takes one run each; {given} holds {len(found)} results files: "
+                            f"pass the results_*.json file itself")
+    frame = compare(files[0][0], files[1][0], n=n)
+    return tabulate(frame, headers="keys", tablefmt="github", floatfmt=".4f", showindex=False)
+
+
+def results_json(report: Report) -> str:
+    """Table 1 as JSON records (for tools)."""
+    frame = report.table1.frame.reset_index()
+    return json.dumps(json.loads(frame.to_json(orient="records")), indent=1)

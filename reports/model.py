@@ -1,0 +1,53 @@
+"""What a report is made of, independent of how it is rendered (Markdown, LaTeX, CSV, HTML).
+
+Scores are on the paper's scale (× 100). A missing cell is NaN in the frames and is rendered "–" with a footnote,
+never as 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+MISSING = "–"
+
+
+@dataclass
+class Marks:
+    """Best and second-best entry of one column (Table 1) or row (Table 2): index labels, None when absent."""
+
+    best: Any = None
+    second: Any = None
+
+
+@dataclass
+class Table1:
+    """RAIF Table 1: rows (model, method), columns the benchmarks in the paper's order, then "Avg."."""
+
+    frame: pd.DataFrame  # index: MultiIndex (model, method); values × 100; NaN = not evaluated
+    delta: pd.Series  # Avg. minus the same model's baseline Avg., in points; NaN for baselines and unmatched rows
+    marks: dict[str, Marks]  # column -> best / second best row
+    baseline: str = "I/O"
+    ci: pd.DataFrame | None = None  # same shape as frame; cells (low, high) × 100, or None where not computed
+    notes: list[str] = field(default_factory=list)  # footnotes: missing cells, toy judge, ...
+
+
+@dataclass
+class Table2:
+    """RAIF Table 2: ComplexBench DRFR by composition category and nesting depth, one column per run."""
+
+    frame: pd.DataFrame  # index: MultiIndex (category, depth) in the paper's row order; columns: run labels; × 100
+    marks: dict[tuple[str, str], Marks]  # row -> best / second best column
+    ci: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    table1: Table1
+    table2: Table2 | None = None
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)  # "IFEval by instruction type" -> frame
+    notes: list[str] = field(default_factory=list)

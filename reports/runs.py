@@ -1,0 +1,107 @@
+"""Finding and labelling the runs a report compares.
+
+A run is one lm-eval results file (``results_<stamp>.json``, from ``raif-eval run`` or plain ``lm_eval``). Its row
+label is (model, method): the model from the run's model arguments, the method from the run's prompting mode
+(``raif_mode`` in the run's metadata; "I/O" when there is none), unless ``--label MODEL[:METHOD]`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raif_eval.data import benchmarks
+from raif_eval.errors import RaifError
+from raif_eval.models import embedded
+
+DEFAULT_METHOD = "I/O"
+
+
+@dataclass
+class Run:
+    path: Path
+    results: dict[str, Any]
+    model: str
+    method: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} / {self.method}"
+
+    def tasks(self) -> dict[str, str]:
+        """raif-eval tasks of this run that fill a Table 1 column: task name -> benchmark key."""
+        out = {}
+        for task, config in self.results.get("configs", {}).items():
+            metadata = config.get("metadata") or {}
+            if metadata.get("benchmark") in benchmarks() and metadata.get("table1", True):
+                out[task] = metadata["benchmark"]
+        return out
+
+
+def model_label(results: dict[str, Any]) -> str:
+    config = results.get("config", {})
+    args = config.get("model_args") or {}
+    if isinstance(args, str):
+        args = dict(kv.split("=", 1) for kv in args.split(",") if "=" in kv)
+    if args.get("pretrained"):
+        name = Path(str(args["pretrained"]).rstrip("/")).name
+        return f"{embedded.NAME} (embedded)" if name.startswith(embedded.DIR_PREFIX) else name
+    if args.get("model"):
+        return str(args["model"])
+    if args.get("responses"):
+        return f"replay:{Path(str(args['responses'])).stem}"
+    return str(results.get("model_name") or config.get("model") or "model")
+
+
+def method_label(results: dict[str, Any]) -> str:
+    """The prompting mode recorded by ``raif-eval run --mode`` (in any task's metadata), else I/O."""
+    for config in results.get("configs", {}).values():
+        mode = (config.get("metadata") or {}).get("raif_mode")
+        if mode:
+            return {"io": "I/O", "cot": "CoT", "sdc": "SDC", "raif": "RAIF"}.get(str(mode).lower(), str(mode))
+    return DEFAULT_METHOD
+
+
+def results_files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise RaifError(f"{path} does not exist; pass lm-eval output folders or results_*.json files")
+    if path.is_file():
+        return [path]
+    found = sorted(path.rglob("results_*.json"))
+    if not found:
+        raise RaifError(f"no results_*.json below {path}; run `raif-eval run … --output_path {path}` first")
+    return found
+
+
+def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[Run]:
+    """Every results file below ``paths``, labelled; ``labels`` (``MODEL`` or ``MODEL:METHOD``) go one per path."""
+    labels = list(labels or [])
+    if labels and len(labels) != len(paths):
+        raise RaifError(f"{len(labels)} --label for {len(paths)} inputs: give one per input, in the same order, "
+                        f"as MODEL or MODEL:METHOD")
+    runs: list[Run] = []
+    for index, given in enumerate(paths):
+        for file in results_files(Path(given)):
+            try:
+                results = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise RaifError(f"{file} is not a readable lm-eval results file ({exc})") from None
+            model, method = model_label(results), method_label(results)
+            if labels:
+                model, _, method_given = labels[index].partition(":")
+                method = method_given or method
+            run = Run(file, results, model, method)
+            if not run.tasks():
+                names = ", ".join(sorted(results.get("results", {}))) or "none"
+                raise RaifError(f"{file} has no raif-eval benchmark results (its tasks: {names}); pass runs of "
+                                f"raif-eval tasks (raif-eval ls tasks | grep raif)")
+            runs.append(run)
+    seen: dict[str, Path] = {}
+    for run in runs:
+        if run.label in seen:
+            raise RaifError(f"two runs are labelled {run.label!r} ({seen[run.label]} and {run.path}); tell them "
+                            f"apart with one --label MODEL:METHOD per input")
+        seen[run.label] = run.path
+    return runs
