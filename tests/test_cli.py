@@ -80,7 +80,9 @@ def test_replay_run_writes_results_and_samples(replay_file, tmp_path, ifeval_rec
     report = run_cli("report", str(tmp_path))
     assert report.returncode == 0, report.stderr
     assert "| gpt4" in report.stdout and "IFEval" in report.stdout
-    assert (tmp_path / "table1.csv").read_text().splitlines()[0] == "model,IFEval,Avg."
+    header = (tmp_path / "table1.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["model", "method", "IFEval"] and "CELLO" in header and "Avg." in header
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "table1.tex").is_file()
 
 
 def test_help_and_tasks_dir():
