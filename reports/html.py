@@ -207,7 +207,7 @@ def _table1_view(t: Table1) -> dict[str, Any]:
     has_missing = False
     rows = []
     for (label, values), key, span in zip(frame.iterrows(), keys, spans):
-        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=span[0] > 0)
+        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=bool(span) and span[0] > 0)
         method = str(key[-1]) if len(key) > 1 else ""
         row.baseline = bool(t.baseline) and method.rstrip("†*").strip() == t.baseline
         delta = t.delta.get(label) if t.delta is not None and label in t.delta.index else None
@@ -241,7 +241,7 @@ def _table2_view(t: Table2) -> dict[str, Any]:
     has_missing = False
     rows = []
     for (label, values), key, span in zip(frame.iterrows(), keys, spans):
-        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=span[0] > 0)
+        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=bool(span) and span[0] > 0)
         marks = _lookup(t.marks, label)
         for col, value in values.items():
             missing = _is_missing(value)
@@ -283,7 +283,7 @@ def _breakdown_view(name: str, frame: pd.DataFrame) -> dict[str, Any]:
     has_missing = False
     rows = []
     for (_, values), key, span in zip(frame.iterrows(), keys, spans):
-        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=span[0] > 0)
+        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=bool(span) and span[0] > 0)
         for col, value in values.items():
             missing = _is_missing(value)
             has_missing |= missing

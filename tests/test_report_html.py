@@ -329,3 +329,16 @@ def test_plots_survive_all_missing(report):
     empty2 = Table2(frame=report.table2.frame * math.nan, marks={})
     for png in (bar_chart(empty1), heatmap(empty2)):
         Image.open(io.BytesIO(png)).verify()
+
+
+def test_breakdowns_with_a_plain_index_render():
+    """Breakdowns come as long frames with a default RangeIndex (reports.breakdowns)."""
+    import pandas as pd
+
+    from raif_eval.reports.html import render_html
+
+    report = build_report()
+    report.breakdowns = {"IFEval by instruction": pd.DataFrame(
+        {"group": ["keywords", "length"], "metric": ["strict", "strict"], "value": [50.0, 75.0], "n": [2, 4]})}
+    html = render_html(report)
+    assert "IFEval by instruction" in html and "75.00" in html and "keywords" in html
