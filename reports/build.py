@@ -43,7 +43,37 @@ def _table2(runs: list[Run], n: int) -> Table2 | None:
 
     with_samples = [(run.label, s) for run in runs if COMPLEXBENCH in run.tasks()
                     for s in [load_samples(run.path, COMPLEXBENCH)] if s]
-    return table2(with_samples) if with_samples else None
+    if not with_samples:
+        return None
+    table = table2(with_samples)
+    if n:
+        table.ci = _table2_ci(with_samples, table, n)
+    return table
+
+
+def _table2_ci(with_samples: list[tuple[str, list[dict]]], table: Table2, n: int, seed: int = 0) -> pd.DataFrame:
+    """Percentile bootstrap over instructions: every resample recomputes the whole Table 2 column, so the Avg.
+    rows are resampled exactly as they are computed."""
+    import numpy as np
+
+    from raif_eval.benchmarks import complexbench
+    from raif_eval.reports.table2 import INDEX, missing_mode, rows_of
+
+    ci = pd.DataFrame(None, index=table.frame.index, columns=table.frame.columns, dtype=object)
+    for label, samples in with_samples:
+        rows, mode = rows_of(samples), missing_mode(samples)
+        rng = np.random.default_rng(seed)
+        draws: dict[str, list[float]] = {name: [] for name in INDEX}
+        for _ in range(n):
+            resample = [rows[i] for i in rng.integers(0, len(rows), len(rows))]
+            for name, value in complexbench.table2(resample, mode).items():
+                draws[name].append(value)
+        for name, values in draws.items():
+            valid = np.array([v for v in values if not math.isnan(v)])
+            if len(valid) >= n / 2:
+                low, high = np.percentile(valid, [2.5, 97.5])
+                ci.at[INDEX[name], label] = (100 * float(low), 100 * float(high))
+    return ci
 
 
 def build_report(paths: list[str | Path], labels: list[str] | None = None, baseline: str = "I/O",
@@ -107,7 +137,13 @@ def write_report(paths: list[str | Path], out: str | Path | None = None, labels:
         t1.csv_frame(report.table1).to_csv(folder / "table1.csv")
         written += [folder / "table1.csv", _write(folder / "table1.json", results_json(report))]
         if report.table2 is not None:
-            report.table2.frame.round(2).to_csv(folder / "table2.csv")
+            frame2 = report.table2.frame.round(2)
+            if report.table2.ci is not None:
+                for column in report.table2.ci.columns:
+                    bounds = report.table2.ci[column]
+                    frame2[f"{column} CI low"] = [b[0] if isinstance(b, tuple) else math.nan for b in bounds]
+                    frame2[f"{column} CI high"] = [b[1] if isinstance(b, tuple) else math.nan for b in bounds]
+            frame2.to_csv(folder / "table2.csv")
             written.append(folder / "table2.csv")
         for name, frame in report.breakdowns.items():
             safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -483,3 +483,18 @@ def test_breakdowns_of_a_run_folder(tmp_path):
     bare.mkdir()
     (bare / "results_x.json").write_text(json.dumps(RESULTS))
     assert bd.breakdowns(bare / "results_x.json", RESULTS) == {}
+
+
+def test_table2_confidence_intervals_bracket_each_cell():
+    from raif_eval.reports.build import _table2_ci
+    from raif_eval.reports.table2 import table2
+
+    runs = [("run A", cb_samples())]
+    table = table2(runs)
+    ci = _table2_ci(runs, table, n=200)
+    for key, value in table.frame["run A"].items():
+        bounds = ci.at[key, "run A"]
+        if value == value:  # not NaN
+            low, high = bounds
+            assert low - 1e-9 <= value <= high + 1e-9, key
+    assert ci.equals(_table2_ci(runs, table, n=200))  # seeded
