@@ -176,8 +176,10 @@ def compare_runs(a: str | Path, b: str | Path, n: int = 1000) -> str:
         if len(found) != 1:
             raise RaifError(f"--compare takes one run each; {given} holds {len(found)} results files: "
                             f"pass the results_*.json file itself")
-    frame = compare(files[0][0], files[1][0], n=n)
-    return tabulate(frame, headers="keys", tablefmt="github", floatfmt=".4f", showindex=False)
+    frame = compare(files[0][0], files[1][0], n=n).reset_index()
+    table = tabulate(frame, headers="keys", tablefmt="github", floatfmt=".4f", showindex=False)
+    return (f"{files[1][0]} (B) against {files[0][0]} (A): raif_score difference B − A per task, paired bootstrap "
+            f"over common documents ({n} resamples), 95% interval, two-sided p\n\n{table}")
 
 
 def results_json(report: Report) -> str:

@@ -244,3 +244,15 @@ def test_documents_are_paired_by_native_id_not_by_sample_order(runs):
     # And against another run, the order of B's samples changes nothing.
     pd.testing.assert_frame_equal(stats.compare(runs["worse"], better, n=500),
                                   stats.compare(runs["worse"], shuffled, n=500))
+
+
+def test_report_compare_command_prints_the_paired_table(runs):
+    from helpers import run_cli
+
+    proc = run_cli("report", "--compare", str(runs["worse"]), str(runs["better"]), "--bootstrap", "200")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| task"))
+    assert "diff" in header and "p_value" in header and "ci_low" in header
+    assert any(line.startswith("| raif_ifeval") for line in lines)
+    assert any(line.startswith("| raif_followbench_en") for line in lines)
