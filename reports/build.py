@@ -31,10 +31,16 @@ def _table1_ci(runs: list[Run], table: t1.Table1, n: int) -> pd.DataFrame | None
     found = False
     for run in runs:
         tasks = run.tasks()
-        for task, (low, high) in stats.run_cis(run.path, run.results, list(tasks), n=n).items():
-            if not (math.isnan(low) or math.isnan(high)):
-                ci.at[(run.model, run.method), names[tasks[task]]] = (100 * low, 100 * high)
-                found = True
+        for task in tasks:
+            try:  # re-scoring needs the task's data; without it the cell simply has no interval
+                bounds = stats.run_cis(run.path, run.results, [task], n=n)
+            except RaifError as exc:
+                table.notes.append(f"No confidence interval for {run.label} / {task}: {exc}")
+                continue
+            for low, high in bounds.values():
+                if not (math.isnan(low) or math.isnan(high)):
+                    ci.at[(run.model, run.method), names[tasks[task]]] = (100 * low, 100 * high)
+                    found = True
     return ci if found else None
 
 

@@ -11,10 +11,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
-    proc = run_cli("run", "--tasks", "raif_complex", "--limit", "2", "--gen_kwargs", "max_gen_toks=32",
+    data_env = data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")  # ComplexBench fixture
+    proc = run_cli("run", "--tasks", "raif_complex", "--limit", "1", "--gen_kwargs", "max_gen_toks=32",
                    "--output_path", str(tmp_path), "--log_samples",
                    env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
-                        **data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")})
+                        **data_env})
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
@@ -25,10 +26,10 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     assert len(members) == 7
     assert score == pytest.approx(sum(results["results"][t]["raif_score,raif"] for t in members) / len(members))
     assert -1.0 <= score <= 1.0  # FollowBench counts an unreadable toy-judge reply -1, as upstream
-    assert results["results"]["raif_ifeval"]["sample_len"] == 2
+    assert all(results["results"][t]["sample_len"] == 1 for t in members)
 
     samples = [json.loads(line) for line in next(tmp_path.rglob("samples_raif_ifeval_*.jsonl")).read_text().splitlines()]
-    assert len(samples) == 2
+    assert len(samples) == 1
     for sample in samples:
         text = sample["resps"][0][0]
         assert text.strip() and any(c.isalpha() for c in text)
@@ -36,10 +37,9 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
         assert "<|im_start|>user" in sample["arguments"]["gen_args_0"]["arg_0"]  # the chat template was applied
         assert isinstance(sample["raif_score"], bool)
         assert len(sample["inst_level_strict_acc"]) == len(json.loads(sample["doc"]["raw"])["instruction_id_list"])
-    assert samples[0]["resps"][0][0] != samples[1]["resps"][0][0]
 
     judged = [json.loads(line) for line in next(tmp_path.rglob("samples_raif_infobench_*.jsonl")).read_text().splitlines()]
-    assert len(judged) == 2
+    assert len(judged) == 1
     for sample in judged:
         verdict = json.loads(sample["filtered_resps"][0])
         replies = verdict["judge"]["replies"]
@@ -51,9 +51,15 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     note = results["configs"]["raif_infobench"]["metadata"]["judge"]["note"]
     assert note.startswith("TOY JUDGE") and note in proc.stderr.splitlines()[-1]
 
-    report = run_cli("report", str(tmp_path))
-    assert report.returncode == 0 and "IFEval" in report.stdout and "InFoBench" in report.stdout
+    report = run_cli("report", str(tmp_path), "--bootstrap", "200", env=data_env)  # intervals re-score samples: the data must be there
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "IFEval" in report.stdout and "Info Bench" in report.stdout and "Selection & Chain" in report.stdout
     assert "TOY JUDGE" in report.stdout and "TOY JUDGE" in (tmp_path / "table1.md").read_text()
+    assert "CI low" in (tmp_path / "table1.csv").read_text() and (tmp_path / "report.html").is_file()
+    # without ComplexBench's data the report still comes out; that cell just has no interval, and says why
+    again = run_cli("report", str(tmp_path), "--out", str(tmp_path / "again"), "--format", "md", "--bootstrap", "200")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "No confidence interval for" in again.stdout and "raif_complexbench" in again.stdout
 
 
 def _samples(out, task):
