@@ -200,14 +200,19 @@ def _sign(delta: Any) -> str:
     return "pos" if d > 0 else "neg" if d < 0 else "zero"
 
 
+def _row_shells(frame: pd.DataFrame):
+    """(index label, values, index key, empty Row with its row-spans) for each row of a MultiIndex table."""
+    keys = _keys(frame.index)
+    for (label, values), key, span in zip(frame.iterrows(), keys, _spans(keys)):
+        yield label, values, key, Row(labels=[_label(k) for k in key], spans=span,
+                                      first_of_group=bool(span) and span[0] > 0)
+
+
 def _table1_view(t: Table1) -> dict[str, Any]:
     frame = t.frame
-    keys = _keys(frame.index)
-    spans = _spans(keys)
     has_missing = False
     rows = []
-    for (label, values), key, span in zip(frame.iterrows(), keys, spans):
-        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=bool(span) and span[0] > 0)
+    for label, values, key, row in _row_shells(frame):
         method = str(key[-1]) if len(key) > 1 else ""
         row.baseline = bool(t.baseline) and method.rstrip("†*").strip() == t.baseline
         delta = t.delta.get(label) if t.delta is not None and label in t.delta.index else None
@@ -236,12 +241,9 @@ def _table1_view(t: Table1) -> dict[str, Any]:
 
 def _table2_view(t: Table2) -> dict[str, Any]:
     frame = t.frame
-    keys = _keys(frame.index)
-    spans = _spans(keys)
     has_missing = False
     rows = []
-    for (label, values), key, span in zip(frame.iterrows(), keys, spans):
-        row = Row(labels=[_label(k) for k in key], spans=span, first_of_group=bool(span) and span[0] > 0)
+    for label, values, _key, row in _row_shells(frame):
         marks = _lookup(t.marks, label)
         for col, value in values.items():
             missing = _is_missing(value)
