@@ -1,4 +1,7 @@
-"""Response filters applied before scoring (the first step of every task's ``raif`` filter pipeline)."""
+"""Response filters applied before scoring (the first step of every task's ``raif`` filter pipeline).
+
+The extraction policy is :mod:`raif_eval.core.answers`.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +10,9 @@ import logging
 from lm_eval.api.filter import Filter
 from lm_eval.api.registry import register_filter
 
+from raif_eval.core.answers import UNCLOSED_CHOICES, strip_reasoning
+
 log = logging.getLogger(__name__)
-
-UNCLOSED_CHOICES = ("empty", "keep")
-
-
-def strip_reasoning(text: str, unclosed_think: str = "empty") -> tuple[str, bool]:
-    """The answer part of a response, and whether it had an unclosed ``<think>``.
-
-    * Everything up to the last ``</think>`` is dropped, with the whitespace after it (also when the opening
-      tag was part of the prompt, as with chat templates that open the reasoning block themselves).
-    * A response that opens ``<think>`` and never closes it has no answer: it scores as ``""`` by default
-      (``unclosed_think="keep"`` scores the raw text instead).
-    * A leading ``<answer>`` and its closing ``</answer>`` are removed, keeping the body.
-
-    A response with none of these tags is returned unchanged, byte for byte.
-    """
-    if "</think>" in text:
-        text = text.rsplit("</think>", 1)[1].lstrip()
-    elif text.lstrip().startswith("<think>"):
-        return ("" if unclosed_think == "empty" else text), True
-    head = text.lstrip()
-    if head.startswith("<answer>"):
-        body = head[len("<answer>"):]
-        text = body.split("</answer>", 1)[0] if "</answer>" in body else body
-        text = text.strip()
-    return text, False
 
 
 @register_filter("raif_strip_think")

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from raif_eval.benchmarks import ifeval
-from raif_eval.filters import strip_reasoning
+from raif_eval.core.answers import strip_reasoning
 
 
 def _text(completion: Any) -> str:

@@ -105,7 +105,11 @@ class FakeJudge(ChatServer):
         self.consecutive: Counter[str] = Counter()
         self.counter_lock = threading.Lock()
         self.auth_headers: set[str] = set()
-        super().__init__(lambda body: Completion(reply(body), prompt_tokens=10, completion_tokens=3), [model])
+        def respond(body):  # a reply function may return a Completion (e.g. with reasoning) or just the text
+            out = reply(body)
+            return out if isinstance(out, Completion) else Completion(out, prompt_tokens=10, completion_tokens=3)
+
+        super().__init__(respond, [model])
         self.RequestHandlerClass = FaultyHandler
 
     def successes(self) -> list[str]:

@@ -4,7 +4,8 @@ import lm_eval
 import pytest
 
 from helpers import write_replay
-from raif_eval.filters import StripThinkFilter, strip_reasoning
+from raif_eval.core.answers import strip_reasoning
+from raif_eval.filters import StripThinkFilter
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning: str | None = None  # sent as reasoning_content, as vLLM's reasoning parsers do
 
 
 Responder = Callable[[dict[str, Any]], Completion]
@@ -96,13 +97,15 @@ class ChatHandler(BaseHTTPRequestHandler):
 
 
 def chat_completion(model: str, completion: Completion) -> dict[str, Any]:
+    message = {"role": "assistant", "content": completion.text}
+    if completion.reasoning is not None:
+        message["reasoning_content"] = completion.reasoning
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": completion.text},
-                     "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
                   "total_tokens": completion.prompt_tokens + completion.completion_tokens},
     }
