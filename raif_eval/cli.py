@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -33,6 +34,29 @@ JUDGE_HELP = textwrap.dedent(
     """
 )
 
+MODE_FLAGS = ("mode", "mode_template", "cot_model_url", "cot_model", "cot_model_api_key", "cot_max_tokens",
+              "enable_thinking")
+CHAT_BACKENDS = ("local-chat-completions", "raif-chat-completions", "openai-chat-completions")
+LOCAL_BACKENDS = ("hf", "hf-auto", "huggingface", "vllm")
+
+MODE_HELP = textwrap.dedent(
+    """\
+    inference modes and reasoning models (for `run`; recorded in the results, so reports label rows by method):
+      --mode io|cot|sdc|raif   io: the benchmark's prompt (default); cot: think step by step; sdc: decompose the
+                               instruction into sub-instructions and constraints first; raif: the RAIF system prompt
+                               with <think>/<answer> tags. Also --metadata '{"raif_mode": "cot"}' with lm_eval
+      --mode_template FILE     your own Jinja2 template for the mode ({% block system %} / {% block user %})
+      --cot_model_url URL      two-model reasoning ("deepclaude"): this OpenAI-compatible reasoning model thinks
+      --cot_model NAME         first, and the evaluated model answers the last turn rewritten around its reasoning
+      --cot_model_api_key KEY  (default RAIF_COT_API_KEY, then OPENAI_API_KEY); --cot_max_tokens N
+      --enable_thinking BOOL   thinking toggle of hybrid models: chat_template_kwargs for chat-completions servers
+                               (vLLM, SGLang), chat_template_args for hf and vllm
+      Reasoning is stripped before scoring (up to the last </think>; <answer> bodies; an unclosed <think> scores as
+      empty); the raw output stays in the logged samples and each task reports no_answer. With
+      --model local-chat-completions, a server's reasoning_content is kept in the samples as a <think> block.
+    """
+)
+
 DESCRIPTION = "\n".join((
     textwrap.dedent(
         """\
@@ -45,6 +69,7 @@ DESCRIPTION = "\n".join((
         """
     ),
     JUDGE_HELP,
+    MODE_HELP,
     textwrap.dedent(
         """\
         raif-eval commands:
@@ -65,6 +90,9 @@ EPILOG = textwrap.dedent(
       raif-eval run --model local-chat-completions --model_args model=m,base_url=http://127.0.0.1:8000/v1/chat/completions \\
           --apply_chat_template --tasks raif_complex
       raif-eval run --tasks raif_complex --judge_url http://127.0.0.1:8000/v1 --judge_model Qwen2.5-72B-Instruct ...
+      raif-eval run --tasks raif_complex --mode sdc --limit 8 --output_path results/sdc --log_samples
+      raif-eval run --model local-chat-completions --model_args model=qwen,base_url=URL --apply_chat_template \
+          --tasks raif_ifeval --cot_model_url http://127.0.0.1:8001/v1 --cot_model DeepSeek-R1
       raif-eval judge results/demo --judge_url vllm --judge_model Qwen2.5-72B-Instruct
       raif-eval data verify
       raif-eval report results/demo
@@ -219,6 +247,56 @@ def _with_embedded_model(argv: list[str]) -> list[str]:
     return argv
 
 
+def _set_flag(argv: list[str], flag: str, value: str) -> list[str]:
+    _, argv = _pop_flag(argv, flag)
+    return [*argv, flag, value]
+
+
+def _mode_flags(argv: list[str]) -> tuple[list[str], dict[str, str | None]]:
+    """Turn the mode and reasoning-model flags into task metadata (``--metadata``), checked now."""
+    values = {}
+    for name in MODE_FLAGS:
+        values[name], argv = _pop_flag(argv, f"--{name}")
+    metadata: dict[str, object] = {}
+    if values["mode"] or values["mode_template"]:
+        from raif_eval import modes
+
+        mode = modes.load(values["mode"] or "io", values["mode_template"])  # bad input fails here, in one line
+        metadata["raif_mode"] = mode.name
+        if values["mode_template"]:
+            metadata["raif_mode_template"] = mode.source
+    if values["cot_model_url"]:
+        metadata["raif_cot_model_url"] = values["cot_model_url"]
+        if values["cot_model"]:
+            metadata["raif_cot_model"] = values["cot_model"]
+        if values["cot_max_tokens"]:
+            if not values["cot_max_tokens"].isdigit() or int(values["cot_max_tokens"]) < 1:
+                raise RaifError(f"--cot_max_tokens takes a positive integer, not {values['cot_max_tokens']!r}")
+            metadata["raif_cot_max_tokens"] = int(values["cot_max_tokens"])
+    elif values["cot_model"] or values["cot_max_tokens"] or values["cot_model_api_key"]:
+        raise RaifError("--cot_model, --cot_max_tokens and --cot_model_api_key need --cot_model_url (the reasoning "
+                        "model's OpenAI-compatible endpoint)")
+    if values["cot_model_api_key"]:  # an environment variable of this process: never in the results
+        os.environ["RAIF_COT_API_KEY"] = values["cot_model_api_key"]
+    if metadata:
+        argv += ["--metadata", json.dumps(metadata)]
+    return argv, values
+
+
+def _thinking_flags(argv: list[str], value: str) -> list[str]:
+    """``--enable_thinking``: the chat template switch of hybrid reasoning models, where the backend takes it."""
+    flag = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value.lower())
+    if flag is None:
+        raise RaifError(f"--enable_thinking takes true or false, not {value!r}")
+    model = _pop_flag(argv, "--model")[0]
+    if model in LOCAL_BACKENDS:
+        return [*argv, "--model_args", json.dumps({"chat_template_args": {"enable_thinking": flag}})]
+    if model in CHAT_BACKENDS:
+        return [*argv, "--gen_kwargs", json.dumps({"chat_template_kwargs": {"enable_thinking": flag}})]
+    raise RaifError(f"--enable_thinking works with the {', '.join(LOCAL_BACKENDS + CHAT_BACKENDS)} backends, "
+                    f"not {model!r}")
+
+
 def _harness(argv: list[str]) -> None:
     from raif_eval import lm_eval_patch
 
@@ -228,6 +306,8 @@ def _harness(argv: list[str]) -> None:
     for name in JUDGE_FLAGS:
         judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
     export_judge_flags(judge_values)
+    argv, mode_values = _mode_flags(argv)
+    lm_eval_patch.after_task_check(_check_reasoner)
     if _has_flag(argv, "--predict_only", "-x"):  # generation only; `raif-eval judge DIR` scores it later
         os.environ["RAIF_JUDGE_SKIP"] = "1"
     lm_eval_patch.after_task_check(_check_judge)
@@ -235,12 +315,17 @@ def _harness(argv: list[str]) -> None:
     if wants_help and argv[0] == "run":
         print("raif-eval run = lm-eval's run; without --model it evaluates the embedded SmolLM2-135M-Instruct.\n")
         print(JUDGE_HELP)
+        print(MODE_HELP)
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
         lm_eval_patch.after_task_check(_prepare_embedded_model)
     elif _pop_flag(argv, "--model")[0] == "replay" and not _has_flag(argv, "--apply_chat_template"):
         # replay answers by id, so chat templating changes nothing but lets multi-turn tasks build their turns
         argv.append("--apply_chat_template")
+    elif _pop_flag(argv, "--model")[0] == "local-chat-completions":  # the same, keeping reasoning_content
+        argv = _set_flag(argv, "--model", "raif-chat-completions")
+    if mode_values["enable_thinking"] is not None and not wants_help:
+        argv = _thinking_flags(argv, mode_values["enable_thinking"])
     builtin = argv[0] == "ls" or lm_eval_patch.builtin_tasks_needed(
         _pop_flag(argv, "--tasks", "-t")[0], _pop_flag(argv, "--include_path")[0]
     )
@@ -275,6 +360,16 @@ def _check_judge(loaded: dict) -> None:
     if "note" in info:
         _closing_notes.append(info["note"])
         print(f"raif-eval: {info['note']}", file=sys.stderr)
+
+
+def _check_reasoner(loaded: dict) -> None:
+    """Two-model reasoning: check the reasoning model's endpoint now, before any model is loaded."""
+    from raif_eval.judge.preflight import preflight
+    from raif_eval.models.reasoner import config_from
+
+    configs = {config_from(task.config.metadata) for task in loaded.get("tasks", {}).values()} - {None}
+    for config in configs:
+        preflight(config)
 
 
 def _prepare_embedded_model(_loaded: dict) -> None:

@@ -1,8 +1,8 @@
 """Glue between the raif-eval core and lm-evaluation-harness.
 
-Importing this module registers the ``raif_strip_think`` and ``raif_judge`` filters and the ``replay`` backend. Task
-``utils.py`` files import it, so the registrations exist however the tasks are loaded (``raif-eval``,
-``lm_eval --include_path``, or ``simple_evaluate``).
+Importing this module registers the ``raif_strip_think`` and ``raif_judge`` filters and the ``replay`` and
+``raif-chat-completions`` backends. Task ``utils.py`` files import it, so the registrations exist however the
+tasks are loaded (``raif-eval``, ``lm_eval --include_path``, or ``simple_evaluate``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import datasets
 
 import raif_eval.filters  # noqa: F401  (registers raif_strip_think)
 import raif_eval.judge.filter  # noqa: F401  (registers raif_judge)
+import raif_eval.models.chat  # noqa: F401  (registers raif-chat-completions)
 import raif_eval.models.replay  # noqa: F401  (registers the model backend)
 
 

@@ -56,11 +56,16 @@ def model_label(results: dict[str, Any]) -> str:
 
 
 def method_label(results: dict[str, Any]) -> str:
-    """The prompting mode recorded by ``raif-eval run --mode`` (in any task's metadata), else I/O."""
+    """The prompting mode recorded by ``raif-eval run --mode`` (in any task's metadata), else I/O; "+ <model>"
+    when a reasoning model thought first (``--cot_model``)."""
+    from raif_eval import modes
+
     for config in results.get("configs", {}).values():
-        mode = (config.get("metadata") or {}).get("raif_mode")
-        if mode:
-            return {"io": "I/O", "cot": "CoT", "sdc": "SDC", "raif": "RAIF"}.get(str(mode).lower(), str(mode))
+        metadata = config.get("metadata") or {}
+        mode, thinker = metadata.get("raif_mode"), metadata.get("raif_cot_model_url")
+        if mode or thinker:
+            method = modes.label(mode)
+            return f"{method} + {metadata.get('raif_cot_model') or 'reasoning model'}" if thinker else method
     return DEFAULT_METHOD
 
 

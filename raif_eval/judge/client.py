@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
     import httpx as _httpx
 
 from raif_eval.errors import RaifError
+from raif_eval.core.answers import join_reasoning, reasoning_of
 from raif_eval.judge.cache import JudgeCache, request_key
 from raif_eval.judge.config import JudgeConfig
 
@@ -66,10 +67,13 @@ class JudgeClient:
     base_url: str | None = None  # where requests go (the embedded judge's server, or config.url)
     on_reply: Callable[[Reply], None] | None = None
     usage: Usage = field(default_factory=Usage)
+    # Reasoning models: keep the reply's reasoning (vLLM/DeepSeek ``reasoning_content``) as a leading
+    # ``<think>`` block of the text. Such replies are cached under keys of their own.
+    keep_reasoning: bool = False
 
     def __post_init__(self) -> None:
         if not self.config.model:
-            raise RaifError("no judge model: pass --judge_model (or RAIF_JUDGE_MODEL)")
+            raise RaifError(f"no {self.config.flags.name} model: pass {self.config.flags.model_flag}")
         self._openai: openai.AsyncOpenAI | None = None  # made on the first cache miss (an SSL context costs ~40 ms)
         self._slots = asyncio.Semaphore(self.config.concurrency)
 
@@ -91,7 +95,7 @@ class JudgeClient:
                        attempt: int = 0) -> Reply:
         """The judge's reply to ``messages``; ``attempt`` > 0 asks the same prompt afresh (not from the cache)."""
         params = dict(params or {})
-        key = request_key(self.model, messages, params, attempt)
+        key = request_key(("reasoning:" if self.keep_reasoning else "") + self.model, messages, params, attempt)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             reply = Reply(hit[0], cached=True, prompt_tokens=hit[1], completion_tokens=hit[2])
             self.usage.cached += 1
@@ -109,7 +113,7 @@ class JudgeClient:
                         "/chat/completions", cast_to=_httpx.Response,
                         body={"model": self.model, "messages": messages, **params},
                     )
-                    text, prompt_tokens, completion_tokens = _read(response.json())
+                    text, prompt_tokens, completion_tokens = _read(response.json(), self.keep_reasoning)
                 except openai.APIStatusError as exc:
                     status = exc.status_code
                     if status != 429 and status < 500 and status not in (408, 409):
@@ -150,11 +154,14 @@ class JudgeClient:
             await self._openai.close()
 
 
-def _read(body: dict[str, Any]) -> tuple[str, int, int]:
+def _read(body: dict[str, Any], keep_reasoning: bool = False) -> tuple[str, int, int]:
     """Text and token counts of a chat completion body; a malformed body raises (and is retried)."""
-    text = body["choices"][0]["message"].get("content") or ""
+    message = body["choices"][0]["message"]
+    text = message.get("content") or ""
     if not isinstance(text, str):
         raise TypeError("message content is not text")
+    if keep_reasoning:
+        text = join_reasoning(text, reasoning_of(message))
     usage = body.get("usage") or {}
     return text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
 
@@ -183,7 +190,9 @@ def _too_long(exc: openai.APIStatusError) -> bool:
 def _fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
     what = FATAL_STATUS.get(status, "rejected the request")
     if status == 404:
-        hint = "check --judge_model (GET /v1/models lists what the endpoint serves)"
-        return f"judge endpoint {config.url} {what} model {config.model!r} (HTTP 404: {_brief(exc)}); {hint}"
-    hint = "check --judge_api_key" if status in (401, 403) else "check the judge settings and the server's log"
-    return f"judge endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); {hint}"
+        hint = f"check {config.flags.model_flag} (GET /v1/models lists what the endpoint serves)"
+        return (f"{config.flags.name} endpoint {config.url} {what} model {config.model!r} (HTTP 404: {_brief(exc)}); "
+                f"{hint}")
+    hint = (f"check {config.flags.key_flag}" if status in (401, 403)
+            else f"check the {config.flags.name} settings and the server's log")
+    return f"{config.flags.name} endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); {hint}"

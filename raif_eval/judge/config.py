@@ -31,6 +31,23 @@ from raif_eval.paths import cache_dir
 EMBEDDED = "embedded"
 
 
+@dataclass(frozen=True)
+class Role:
+    """How messages name an endpoint and the flags that configure it."""
+
+    name: str
+    url_flag: str
+    model_flag: str
+    key_flag: str
+    key_env: str
+
+
+ROLES = {
+    "judge": Role("judge", "--judge_url", "--judge_model", "--judge_api_key", "RAIF_JUDGE_API_KEY"),
+    "reasoner": Role("reasoning model", "--cot_model_url", "--cot_model", "--cot_model_api_key", "RAIF_COT_API_KEY"),
+}
+
+
 @cache
 def presets() -> dict[str, dict]:
     from raif_eval.judge.templates import JUDGES_DIR
@@ -52,6 +69,7 @@ class JudgeConfig:
     # benchmark's official count. The embedded toy judge defaults to 1: its replies rarely parse, and re-asking a
     # 135M model on CPU only costs minutes.
     max_asks: int | None = None
+    role: str = "judge"  # or "reasoner": the two-model reasoning endpoint (messages name its own flags)
 
     @classmethod
     def from_env(cls, **overrides) -> JudgeConfig:
@@ -88,7 +106,7 @@ class JudgeConfig:
         preset = presets().get(self.url)
         if preset is None:
             if not urlsplit(self.url).scheme.startswith("http"):
-                raise RaifError(f"--judge_url {self.url!r} is neither an http(s) URL nor a preset "
+                raise RaifError(f"{self.flags.url_flag} {self.url!r} is neither an http(s) URL nor a preset "
                                 f"({', '.join(presets())})")
             return self
         if self.url == EMBEDDED:
@@ -96,6 +114,10 @@ class JudgeConfig:
 
             return replace(self, model=MODEL_NAME, max_asks=self.max_asks or 1)
         return replace(self, url=preset["url"], model=self.model or preset.get("model"))
+
+    @property
+    def flags(self) -> Role:
+        return ROLES[self.role]
 
     @property
     def embedded(self) -> bool:

@@ -25,8 +25,9 @@ def preflight(config: JudgeConfig) -> JudgeConfig:
         return config
     if config not in _checked:
         if not config.local and not config.api_key:
-            raise RaifError(f"the judge endpoint {config.url} needs an API key: pass --judge_api_key or set "
-                            "RAIF_JUDGE_API_KEY (or OPENAI_API_KEY)")
+            f = config.flags
+            raise RaifError(f"the {f.name} endpoint {config.url} needs an API key: pass {f.key_flag} or set "
+                            f"{f.key_env} (or OPENAI_API_KEY)")
         _checked[config] = run_sync(_probe(config))
     return _checked[config]
 
@@ -39,21 +40,21 @@ async def _probe(config: JudgeConfig) -> JudgeConfig:
         if not model:
             served = [m.id for m in (await client.models.list()).data]
             if len(served) != 1:
-                raise RaifError(f"the judge endpoint {config.url} serves {len(served)} models "
-                                f"({', '.join(served[:5]) or 'none'}); choose one with --judge_model")
+                raise RaifError(f"the {config.flags.name} endpoint {config.url} serves {len(served)} models "
+                                f"({', '.join(served[:5]) or 'none'}); choose one with {config.flags.model_flag}")
             model = served[0]
         await client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Reply OK."}],
                                              max_tokens=1, temperature=0)
         return replace(config, model=model)
     except openai.APIConnectionError as exc:
         reason = getattr(exc, "__cause__", None) or exc
-        raise RaifError(f"cannot reach the judge endpoint {config.url} ({type(reason).__name__}: {reason}); start "
-                        "the server or fix --judge_url") from None
+        raise RaifError(f"cannot reach the {config.flags.name} endpoint {config.url} ({type(reason).__name__}: "
+                        f"{reason}); start the server or fix {config.flags.url_flag}") from None
     except openai.APIStatusError as exc:
         if exc.status_code in FATAL_STATUS:
             raise RaifError(_fatal_message(replace(config, model=model), exc.status_code, exc)) from None
         if exc.status_code >= 500:
-            raise RaifError(f"the judge endpoint {config.url} answered HTTP {exc.status_code} ({_brief(exc)}); "
+            raise RaifError(f"the {config.flags.name} endpoint {config.url} answered HTTP {exc.status_code} ({_brief(exc)}); "
                             "check the server's log") from None
         return replace(config, model=model)  # e.g. a 400 for max_tokens=1: the endpoint and the model exist
     finally:

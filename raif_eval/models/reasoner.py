@@ -1,0 +1,122 @@
+"""Two-model reasoning ("deepclaude"): a reasoning model thinks first, then the evaluated model answers.
+
+RAIF's evaluation scripts send the dialogue to the reasoning model, take its reasoning, and rewrite the *last*
+user turn with :data:`REWRITE` before the evaluated model answers; earlier turns and the system message are sent
+unchanged. Here the reasoning model is any OpenAI-compatible endpoint (``--cot_model_url``, ``--cot_model``).
+Its reasoning is the reply's ``reasoning_content`` / ``reasoning`` field; failing that, the ``<think>`` block of
+its text; failing that (a model that does not separate its reasoning), its whole reply.
+
+Calls go through the judge client: concurrent, retried, and cached in the judge cache, so an interrupted run
+resumes where it stopped. They are made for all of a task's documents before the evaluated model generates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from raif_eval.core.answers import split_reasoning
+from raif_eval.errors import RaifError
+from raif_eval.judge.cache import JudgeCache
+from raif_eval.judge.client import JudgeClient
+from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge.runner import run_sync
+
+log = logging.getLogger(__name__)
+
+# Verbatim from RAIF's COMPLEX_INSTRUCTIONS/run_local_model_openai.py (PROMPT_DEEPCLAUDE).
+REWRITE = ("Here's my original input request:\n```\n{original_content}\n```\n\nHere's my another model's reasoning "
+           "process:\n{reasoning}\n\nBased on this reasoning, provide your response directly to me:")
+TIMEOUT_S = 600.0  # reasoning models think for minutes
+METADATA_KEYS = ("raif_cot_model_url", "raif_cot_model", "raif_cot_max_tokens")
+
+
+@dataclass(frozen=True)
+class Thought:
+    reasoning: str
+    answer: str  # the reasoning model's own answer, kept for the record
+    separated: bool  # False when the reply had no reasoning apart from its text
+
+
+def rewrite(messages: list[dict[str, str]], reasoning: str) -> list[dict[str, str]]:
+    """The dialogue with its last (user) turn rewritten around ``reasoning``."""
+    last = messages[-1]
+    return [*messages[:-1], {**last, "content": REWRITE.format(original_content=last["content"], reasoning=reasoning)}]
+
+
+def config_from(metadata: dict[str, Any] | None) -> JudgeConfig | None:
+    """The reasoning model's endpoint from task metadata (``--cot_model_url``/``--cot_model``), or None.
+
+    The API key comes from ``RAIF_COT_API_KEY`` (``--cot_model_api_key``), then ``OPENAI_API_KEY``: never from
+    metadata, which lands in the results file.
+    """
+    metadata = metadata or {}
+    url = metadata.get("raif_cot_model_url")
+    if not url or str(url).upper() == "N/A":
+        return None
+    if str(url) == "embedded":
+        raise RaifError("--cot_model_url needs an OpenAI-compatible endpoint (a URL or a preset such as vllm)")
+    key = os.environ.get("RAIF_COT_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    concurrency = int(os.environ.get("RAIF_JUDGE_CONCURRENCY") or 32)
+    config = JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None, api_key=key,
+                         timeout=TIMEOUT_S, concurrency=concurrency, cache=os.environ.get("RAIF_JUDGE_CACHE"),
+                         role="reasoner")
+    return config.resolved()
+
+
+def params_from(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Request parameters: greedy as RAIF; ``max_tokens`` only when given (the server's default otherwise)."""
+    params: dict[str, Any] = {"temperature": 0}
+    max_tokens = (metadata or {}).get("raif_cot_max_tokens")
+    if max_tokens:
+        params["max_tokens"] = int(max_tokens)
+    return params
+
+
+def think_all(dialogues: list[list[dict[str, str]]], config: JudgeConfig, params: dict[str, Any],
+              desc: str = "reasoning model") -> list[Thought]:
+    """The reasoning model's thought on each dialogue (same order).
+
+    Raises a one-line :class:`RaifError` when any dialogue got no reply; those answered are cached, so a rerun
+    asks only for the rest.
+    """
+    replies = run_sync(_ask_all(dialogues, config, params, desc))
+    failed = [r for r in replies if r.text is None]
+    if failed:
+        raise RaifError(f"the reasoning model {config.model} at {config.host} gave no reply for {len(failed)} of "
+                        f"{len(replies)} prompts ({failed[0].error}); rerun to ask again — the answered ones are "
+                        "cached")
+    thoughts = []
+    for reply in replies:
+        reasoning, answer = split_reasoning(reply.text)
+        thoughts.append(Thought(reasoning if reasoning is not None else reply.text, answer, reasoning is not None))
+    unseparated = sum(not t.separated for t in thoughts)
+    if unseparated:
+        log.warning("%d of %d replies of the reasoning model %s had no separate reasoning (no reasoning_content, "
+                    "no <think> block); their whole text is used as the reasoning", unseparated, len(thoughts),
+                    config.model)
+    return thoughts
+
+
+async def _ask_all(dialogues, config: JudgeConfig, params, desc):
+    import asyncio
+
+    cache = JudgeCache(config.cache_path())
+    client = JudgeClient(config, cache, keep_reasoning=True)
+    bar = tqdm(total=len(dialogues), desc=desc, unit="prompt", dynamic_ncols=True)
+
+    async def one(messages):
+        reply = await client.complete(messages, params)
+        bar.update()
+        return reply
+
+    try:
+        return await asyncio.gather(*(one(m) for m in dialogues))
+    finally:
+        bar.close()
+        await client.close()
+        cache.close()
