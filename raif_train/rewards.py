@@ -1,34 +1,247 @@
-"""Reward functions as plain callables in trl's signature: ``f(prompts, completions, **columns) -> list[float]``.
+"""RAIF rewards as plain callables in trl's reward signature, built on raif-eval's constraint-check core.
 
-They call the same scorer as the ``raif_ifeval`` task, so a reward of 1.0 is exactly a prompt that the
-benchmark counts as followed.
+``f(prompts, completions, **dataset_columns) -> list[float | None]``; ``None`` means "not my row" (trl skips it).
+They work in :class:`raif_train.trainer.RAIFTrainer` and in stock trl
+(``trl grpo --reward_funcs raif_train.rewards.raif_ifeval_reward``).
+
+What is scored is the *prefill plus the completion*: a RAIF prompt is a chat-templated string ending with the
+prefill ``<think>\\n`` (or ``<think>\\n\\n</think>\\n`` for a no-reasoning rollout), so the opening tag belongs to
+the text. The text is cut at the first stop string. Then (raif-training.md §3):
+
+* **format** ``R_fmt`` — +1 when ``<think>``, ``</think>``, ``<answer>``, ``</answer>`` each occur exactly once and in
+  this order, else −1 (DeepSeek-style templates: only the two think tags, the answer is what follows ``</think>``);
+* **gate** — the answer is scored only if the format is valid, the answer is non-empty and the reasoning is
+  non-empty and not the copied placeholder ``reasoning process here``; otherwise ``R_ans = −2``. No-reasoning
+  rollouts (the contrast of the trainer) are scored without the reasoning condition — RAIF's code gated them too,
+  which made its prompt-level contrast filter dead (bug B2);
+* **shaping** — k of n constraints met: ``R_ans = +2`` if k = n, ``−2`` if k = 0, ``k/n`` otherwise.
+
+``raif_format_reward`` returns ``R_fmt`` for every row; ``raif_ifeval_reward`` (rule constraints, the IFEval
+checkers of ``raif_ifeval`` in their training profile) and ``raif_judge_reward`` (YES/NO scoring questions through
+the judge client) return ``R_ans`` for their rows; with ``reward_weights`` 1 their sum is RAIF's ``R_ans + R_fmt``.
+Each answer reward records ``(k, n, R_ans, gated)`` per row in :data:`OUTCOMES` under the ``raif_uid`` column that
+the trainer adds, for the sample-wise contrast.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from raif_eval.benchmarks import ifeval
 from raif_eval.core.answers import strip_reasoning
+from raif_train import prompts as prompt_text
+
+STOP_STRINGS = ("</s>", "<|im_end|>", "<|endoftext|>", "<｜end▁of▁sentence｜>", "<|eot_id|>")
+PLACEHOLDER = "reasoning process here"
+THINK_ONLY_TEMPLATES = ("deepseek",)  # the answer is everything after </think>; no answer tags
+GATED = -2.0
 
 
-def _text(completion: Any) -> str:
+@dataclass(frozen=True)
+class Outcome:
+    k: int  # constraints met (0 when gated)
+    n: int  # constraints in all
+    r_ans: float
+    gated: bool
+    wocot: bool = False
+
+
+OUTCOMES: dict[str, Outcome] = {}  # raif_uid -> outcome of the row's answer reward (read by the trainer)
+
+
+# ----------------------------------------------------------------------------------------------- text helpers
+
+
+def completion_text(completion: Any) -> str:
     """A completion as trl passes it: a string, or a conversational list of messages (the last is the answer)."""
     if isinstance(completion, list):
         return completion[-1]["content"] if completion else ""
-    return completion
+    return completion or ""
+
+
+def prefill_of(prompt: Any) -> str:
+    """The part of the assistant turn that the prompt already holds (RAIF's ``<think>`` prefill)."""
+    if not isinstance(prompt, str):
+        return ""
+    for tail in (prompt_text.WOCOT_PREFILL, "<think>\n\n", "<think>\n", "<think>"):
+        if prompt.endswith(tail):
+            return tail
+    return ""
+
+
+def cut_at_stop(text: str) -> str:
+    cuts = [i for i in (text.find(s) for s in STOP_STRINGS) if i >= 0]
+    return text[: min(cuts)] if cuts else text
+
+
+def scored_text(prompt: Any, completion: Any) -> str:
+    return cut_at_stop(prefill_of(prompt) + completion_text(completion))
+
+
+def format_ok(text: str, template: str = "qwen") -> bool:
+    """RAIF's structure check: each tag exactly once, in order (think tags only for DeepSeek-style templates)."""
+    tags = ("<think>", "</think>") if template in THINK_ONLY_TEMPLATES else ("<think>", "</think>", "<answer>",
+                                                                             "</answer>")
+    if any(text.count(tag) != 1 for tag in tags):
+        return False
+    positions = [text.find(tag) for tag in tags]
+    return positions == sorted(positions)
+
+
+def extract(text: str, template: str = "qwen") -> tuple[str | None, str | None]:
+    """(reasoning, answer): the last think block and the last answer block, stripped; None where absent."""
+    thinks = re.findall(r"<think>(.*?)</think>", text, re.S)
+    think = thinks[-1].strip() if thinks else None
+    if template in THINK_ONLY_TEMPLATES:
+        answer = text[text.rfind("</think>") + len("</think>"):].strip() if "</think>" in text else None
+    else:
+        answers = re.findall(r"<answer>(.*?)</answer>", text, re.S)
+        answer = answers[-1].strip() if answers else None
+    return think, answer
+
+
+def gated_answer(text: str, template: str = "qwen", wocot: bool = False) -> str | None:
+    """The answer to score, or None when the gate fails (the row gets ``R_ans = −2``)."""
+    if not format_ok(text, template):
+        return None
+    think, answer = extract(text, template)
+    if not answer:
+        return None
+    if not wocot and (not think or think.lower() == PLACEHOLDER):
+        return None
+    return answer
+
+
+def shape(k: int, n: int) -> float:
+    """RAIF's partial credit: +2 all met, −2 none met, k/n in between."""
+    if n <= 0:
+        raise ValueError("a row with no constraints cannot be scored")
+    return 2.0 if k == n else GATED if k == 0 else k / n
+
+
+def _column(values: list | None, i: int, default: Any = None) -> Any:
+    return values[i] if values is not None and i < len(values) else default
+
+
+def _record(uid: Any, outcome: Outcome) -> None:
+    if uid is not None:
+        OUTCOMES[str(uid)] = outcome
+
+
+# ---------------------------------------------------------------------------------------------------- format
+
+
+def raif_format_reward(prompts: list[Any], completions: list[Any], template: list[str] | None = None,
+                       **_columns: Any) -> list[float]:
+    """+1 for a well-formed ``<think>…</think><answer>…</answer>`` output, −1 otherwise; every row."""
+    return [1.0 if format_ok(scored_text(p, c), _column(template, i, "qwen")) else -1.0
+            for i, (p, c) in enumerate(zip(prompts, completions))]
+
+
+# ---------------------------------------------------------------------------------------------- rule rewards
+
+
+def ifeval_record(target: dict[str, Any], instruction: str) -> dict[str, Any]:
+    """An IFEval-style record for the shared checkers (a stable key pins ``letter_frequency``'s random letter)."""
+    return {"key": zlib.crc32(instruction.encode("utf-8")), "prompt": instruction,
+            "instruction_id_list": target["instruction_id_list"], "kwargs": target["kwargs"]}
+
+
+def raif_ifeval_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
+                       target: list[Any] | None = None, template: list[str] | None = None,
+                       raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
+                       **_columns: Any) -> list[float | None]:
+    """``R_ans`` of rule-constrained rows (``task`` starting with ``ifeval``): gate, strict IFEval checkers on the
+    answer (training profile), partial credit. None for other rows."""
+    rewards: list[float | None] = []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        kind = _column(task, i, "default") or "default"
+        if not kind.startswith("ifeval"):
+            rewards.append(None)
+            continue
+        spec = _target(_column(target, i))
+        n = len(spec["instruction_id_list"])
+        tmpl, wocot = _column(template, i, "qwen"), bool(_column(raif_wocot, i, False))
+        answer = gated_answer(scored_text(prompt, completion), tmpl, wocot)
+        if answer is None:
+            outcome = Outcome(0, n, GATED, True, wocot)
+        else:
+            record = ifeval_record(spec, prompt_text.instruction_of(prompt))
+            k = sum(ifeval.score(record, answer, profile="training").strict)
+            outcome = Outcome(k, n, shape(k, n), False, wocot)
+        _record(_column(raif_uid, i), outcome)
+        rewards.append(outcome.r_ans)
+    return rewards
+
+
+def _target(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+# --------------------------------------------------------------------------------------------- judge rewards
+
+
+async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
+                            target: list[Any] | None = None, template: list[str] | None = None,
+                            raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
+                            **_columns: Any) -> list[float | None]:
+    """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request per
+    scoring question (the judge never sees the reasoning), partial credit. None for other rows.
+
+    The judge is raif-eval's: any OpenAI-compatible endpoint from ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
+    (default: the embedded toy judge), concurrent, retried and cached. All questions of the batch are asked at
+    once; trl runs this coroutine alongside the other reward functions.
+    """
+    from raif_train import judge
+
+    rows, asks = [], []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        kind = _column(task, i, "default") or "default"
+        if not kind.startswith("complex"):
+            rows.append(None)
+            continue
+        questions = _target(_column(target, i))["scoring_questions"]
+        tmpl, wocot = _column(template, i, "qwen"), bool(_column(raif_wocot, i, False))
+        answer = gated_answer(scored_text(prompt, completion), tmpl, wocot)
+        rows.append((i, len(questions), answer, wocot))
+        if answer is not None:
+            instruction = prompt_text.judge_instruction(prompt)
+            asks.append((i, [judge.messages(instruction, answer, q) for q in questions]))
+    verdicts = await judge.ask_all(asks)
+    rewards: list[float | None] = []
+    for row in rows:
+        if row is None:
+            rewards.append(None)
+            continue
+        i, n, answer, wocot = row
+        if answer is None:
+            outcome = Outcome(0, n, GATED, True, wocot)
+        else:
+            k = sum(verdicts[i])
+            outcome = Outcome(k, n, shape(k, n), False, wocot)
+        _record(_column(raif_uid, i), outcome)
+        rewards.append(outcome.r_ans)
+    return rewards
+
+
+# --------------------------------------------------------------------------------- evaluation-style reward
 
 
 def ifeval_reward(prompts: list[Any], completions: list[Any], raw: list[str], **_columns: Any) -> list[float]:
-    """Fraction of the prompt's IFEval instructions that the completion follows (strict checkers).
-
-    ``raw`` is the dataset column holding each IFEval record as JSON (as raif-eval's documents carry it).
-    Reasoning before ``</think>`` is not scored.
-    """
+    """Fraction of the prompt's IFEval instructions that the completion follows (strict checkers, official
+    profile), for raif-eval's own ``raif_ifeval`` documents (``raw`` holds each record as JSON). Reasoning before
+    ``</think>`` is not scored. No gate and no shaping: the benchmark's view, for plain GRPO."""
     rewards = []
     for completion, record_json in zip(completions, raw):
-        answer, _ = strip_reasoning(_text(completion))
+        answer, _ = strip_reasoning(completion_text(completion))
         verdicts = ifeval.score(json.loads(record_json), answer).strict
         rewards.append(sum(verdicts) / len(verdicts))
     return rewards
+
+
+__all__ = ["OUTCOMES", "Outcome", "format_ok", "extract", "gated_answer", "shape", "raif_format_reward",
+           "raif_ifeval_reward", "raif_judge_reward", "ifeval_reward"]

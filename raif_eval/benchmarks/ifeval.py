@@ -8,13 +8,22 @@ Two deliberate differences, both documented in the README:
   letter on every build, unseeded, so those two verdicts are arbitrary. We draw it from a generator seeded by
   (key, instruction index), so the verdict is reproducible and strict and loose test the same letter.
 * langdetect is seeded (``DetectorFactory.seed = 0``) and initialised once under a lock.
+
+The ``training`` profile is the checker set RAIF trains with (raif-training.md §3), for ``raif_train``'s rule
+rewards: ``relation`` also accepts 至少 / 少于; keywords and forbidden words are matched literally (``re.escape``);
+``repeat_prompt`` accepts an answer that opens with a quote and tolerates a missing ``prompt_to_repeat``;
+``language:response_language`` knows ``zh-cn`` and ``zh-tw``; and ``detectable_format:xml_format`` exists (parsed
+with ElementTree, else RAIF's tag-pair pattern; RAIF's own version raised ``NameError`` and stripped characters
+instead of the code fence). The ``official`` profile is Google's checkers, unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import string
+import xml.etree.ElementTree as ElementTree
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +36,11 @@ from raif_eval.core import RuleCheck, mean, pooled_mean, run_rule_checks
 BENCH = "ifeval"
 DATA_FILE = "input_data.jsonl"
 RAIF_SCORE_CHOICES = ("prompt_level_strict_acc", "prompt_level_loose_acc", "mean4")
+PROFILES = ("official", "training")
+TRAINING_RELATIONS = {"至少": "at least", "少于": "less than"}
+TRAINING_LANGUAGES = ("zh-cn", "zh-tw")
+REPEAT_PLACEHOLDER = "x" * 21  # RAIF's stand-in for a missing prompt_to_repeat: never matches a real answer
+XML_PATTERN = re.compile(r"(<\?xml\s.*\?>)?.*<.*>.*</.*>", re.S)
 
 _langdetect_lock = threading.Lock()
 _langdetect_ready = False
@@ -67,32 +81,93 @@ def _valid_letter(letter: Any) -> bool:
     return isinstance(letter, str) and len(letter) == 1 and "a" <= letter.lower() <= "z"
 
 
-def build_checks(record: dict[str, Any]) -> tuple[RuleCheck, ...]:
-    return _build_checks(json.dumps(record, sort_keys=True))
+def build_checks(record: dict[str, Any], profile: str = "official") -> tuple[RuleCheck, ...]:
+    if profile not in PROFILES:
+        raise ValueError(f"IFEval profile must be one of {PROFILES}, not {profile!r}")
+    return _build_checks(json.dumps(record, sort_keys=True), profile)
 
 
 @lru_cache(maxsize=4096)
-def _build_checks(record_json: str) -> tuple[RuleCheck, ...]:
+def _build_checks(record_json: str, profile: str = "official") -> tuple[RuleCheck, ...]:
     record = json.loads(record_json)
     registry = _registry()
     checks = []
     for index, (instruction_id, kwargs) in enumerate(zip(record["instruction_id_list"], record["kwargs"])):
-        instruction = registry[instruction_id](instruction_id)
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if instruction_id == "keywords:letter_frequency" and not _valid_letter(kwargs.get("letter")):
             kwargs["letter"] = pinned_letter(record["key"], index)
-        instruction.build_description(**kwargs)
-        args = instruction.get_instruction_args()
-        if args and "prompt" in args:  # as upstream; no registered checker takes a `prompt` argument today
-            instruction.build_description(prompt=record["prompt"])
+        if profile == "training":
+            check = _training_check(instruction_id, kwargs, registry)
+        else:
+            instruction = registry[instruction_id](instruction_id)
+            instruction.build_description(**kwargs)
+            args = instruction.get_instruction_args()
+            if args and "prompt" in args:  # as upstream; no registered checker takes a `prompt` argument today
+                instruction.build_description(prompt=record["prompt"])
+            check = instruction.check_following
         checks.append(
             RuleCheck(
                 id=f"{index}:{instruction_id}",
-                test=lambda text, check=instruction.check_following: bool(text.strip()) and bool(check(text)),
+                test=lambda text, check=check: bool(text.strip()) and bool(check(text)),
                 category=instruction_id.split(":")[0],
             )
         )
     return tuple(checks)
+
+
+def _training_check(instruction_id: str, kwargs: dict[str, Any], registry: dict):
+    """The check function of one instruction in the training profile (see the module docstring)."""
+    if instruction_id == "detectable_format:xml_format":
+        return _is_xml
+    if "relation" in kwargs:
+        kwargs["relation"] = TRAINING_RELATIONS.get(kwargs["relation"], kwargs["relation"])
+    if instruction_id == "language:response_language" and kwargs.get("language") in TRAINING_LANGUAGES:
+        language = kwargs["language"]
+        return lambda text: _detect(text) == language
+    if instruction_id == "combination:repeat_prompt":
+        prompt = (kwargs.get("prompt_to_repeat") or REPEAT_PLACEHOLDER).strip().lower()
+        return lambda text: any(text.strip().lower().startswith(q + prompt) for q in ("", "'", '"'))
+    instruction = registry[instruction_id](instruction_id)
+    instruction.build_description(**kwargs)
+    if instruction_id == "keywords:existence":
+        words = [re.escape(w) for w in instruction._keywords]
+        return lambda text: all(re.search(w, text, flags=re.IGNORECASE) for w in words)
+    if instruction_id == "keywords:frequency":
+        word, frequency = re.escape(instruction._keyword), instruction._frequency
+        at_least = instruction._comparison_relation == "at least"
+
+        def frequency_check(text: str) -> bool:
+            count = len(re.findall(word, text, flags=re.IGNORECASE))
+            return count >= frequency if at_least else count < frequency
+
+        return frequency_check
+    if instruction_id == "keywords:forbidden_words":
+        words = [re.escape(w) for w in instruction._forbidden_words]
+        return lambda text: not any(re.search(rf"\b{w}\b", text, flags=re.IGNORECASE) for w in words)
+    return instruction.check_following
+
+
+def _detect(text: str) -> str | None:
+    import langdetect
+
+    try:
+        return langdetect.detect(text)
+    except langdetect.LangDetectException:
+        return None
+
+
+def _is_xml(text: str) -> bool:
+    body = text.strip()
+    for fence in ("```xml", "```Xml", "```XML", "```"):
+        if body.startswith(fence):
+            body = body[len(fence):]
+            break
+    body = body.removesuffix("```").strip()
+    try:
+        ElementTree.fromstring(body)
+        return True
+    except ElementTree.ParseError:
+        return XML_PATTERN.match(body) is not None
 
 
 def loose_variants(response: str) -> list[str]:
@@ -128,10 +203,10 @@ class IFEvalScore:
         }
 
 
-def score(record: dict[str, Any], response: str) -> IFEvalScore:
+def score(record: dict[str, Any], response: str, profile: str = "official") -> IFEvalScore:
     """Strict and loose verdicts of every instruction of ``record`` on ``response``."""
     _init_langdetect()
-    checks = build_checks(record)
+    checks = build_checks(record, profile)
     memo: dict[tuple[str, str], bool] = {}
     strict = run_rule_checks(checks, [response], memo)
     loose = run_rule_checks(checks, loose_variants(response), memo)

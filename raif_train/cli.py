@@ -1,0 +1,148 @@
+"""``raif-train``: RAIF GRPO training and data conversion.
+
+    raif-train grpo --config raif_train/configs/qwen2.5-7b-instruct.yaml [--any_flag value ...]
+    raif-train convert --records ifeval.jsonl --tokenizer /models/Qwen2.5-7B-Instruct --out train.jsonl
+    accelerate launch --config_file raif_train/configs/accelerate/zero3.yaml -m raif_train.cli grpo --config ...
+
+``grpo`` reads a YAML config in trl's style (``TrlParser``: every key is a flag of :class:`RAIFScriptArguments`,
+:class:`raif_train.trainer.RAIFConfig` (= trl's ``GRPOConfig`` + RAIF's switches) or trl's ``ModelConfig``;
+flags on the command line override the file). ``model_name_or_path: embedded`` is the embedded SmolLM2-135M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+
+DEFAULT_REWARDS = ["raif_format_reward", "raif_ifeval_reward", "raif_judge_reward"]
+
+
+@dataclass
+class RAIFScriptArguments:
+    train_files: list[str] = field(default_factory=list, metadata={
+        "help": "RAIF-format JSONL files (input, task, target). 'raif-eval:ifeval[:N]' converts raif-eval's IFEval "
+                "records for the policy on the fly (smoke tests only: it trains on an evaluation set)."})
+    bc_files: list[str] = field(default_factory=list, metadata={
+        "help": "Expert traces (question, answer) for behaviour cloning; used when bc_coef > 0."})
+    reward_funcs: list[str] = field(default_factory=lambda: list(DEFAULT_REWARDS), metadata={
+        "help": "Names in raif_train.rewards, or dotted import paths."})
+    judge_url: str | None = field(default=None, metadata={
+        "help": "Judge of complex rows: an OpenAI-compatible base URL or preset (RAIF_JUDGE_URL; default embedded)."})
+    judge_model: str | None = field(default=None, metadata={"help": "Model the judge endpoint serves."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
+
+
+def _reward_funcs(names: list[str]):
+    import importlib
+
+    from raif_train import rewards
+
+    funcs = []
+    for name in names:
+        if hasattr(rewards, name):
+            funcs.append(getattr(rewards, name))
+        elif "." in name:
+            module, attr = name.rsplit(".", 1)
+            funcs.append(getattr(importlib.import_module(module), attr))
+        else:
+            raise SystemExit(f"raif-train: error: unknown reward function {name!r}: use a name from "
+                             f"raif_train.rewards ({', '.join(DEFAULT_REWARDS)}) or a dotted import path")
+    return funcs
+
+
+def _model_path(name: str) -> str:
+    if name == "embedded":
+        from raif_eval.models.embedded import ensure_embedded_model, model_dir
+
+        ensure_embedded_model()
+        return str(model_dir())
+    return name
+
+
+def _train_dataset(files: list[str], tokenizer, limit: int | None):
+    import datasets
+
+    from raif_train import data
+
+    parts = []
+    for spec in files:
+        if spec.startswith("raif-eval:"):
+            _, bench, *count = spec.split(":")
+            if bench != "ifeval":
+                raise SystemExit(f"raif-train: error: {spec}: only raif-eval:ifeval[:N] is built in")
+            from raif_eval.benchmarks import ifeval
+
+            records = ifeval.load_records()[: int(count[0])] if count else ifeval.load_records()
+            parts.append(datasets.Dataset.from_list([data.raif_row(data.to_raif(r, tokenizer)) for r in records]))
+        else:
+            parts.append(data.load_raif(spec))
+    if not parts:
+        raise SystemExit("raif-train: error: no training data: set train_files in the config or --train_files")
+    dataset = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+    return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
+
+
+def grpo(argv: list[str]) -> None:
+    from transformers import AutoTokenizer
+    from trl import ModelConfig, TrlParser
+
+    from raif_train import data
+    from raif_train.trainer import RAIFConfig, RAIFTrainer
+
+    parser = TrlParser((RAIFScriptArguments, RAIFConfig, ModelConfig), prog="raif-train grpo")
+    script, config, model_args = parser.parse_args_and_config(args=argv)
+    for name, value in (("URL", script.judge_url), ("MODEL", script.judge_model)):
+        if value:
+            os.environ[f"RAIF_JUDGE_{name}"] = value
+    model_path = _model_path(model_args.model_name_or_path or "embedded")
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    train = _train_dataset(script.train_files, tokenizer, script.max_train_samples)
+    bc = data.load_expert(script.bc_files) if script.bc_files else None
+    config.model_init_kwargs = {**(config.model_init_kwargs or {}), **({"dtype": model_args.dtype}
+                                                                         if model_args.dtype else {})}
+    trainer = RAIFTrainer(model=model_path, processing_class=tokenizer, reward_funcs=_reward_funcs(script.reward_funcs),
+                          args=config, train_dataset=train, bc_dataset=bc)
+    trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)
+    trainer.save_model(config.output_dir)
+    tokenizer.save_pretrained(config.output_dir)
+    trainer.accelerator.print(f"raif-train: model saved to {config.output_dir}; evaluate it with "
+                              f"raif-eval run --model hf --model_args pretrained={config.output_dir} "
+                              "--apply_chat_template --tasks raif_complex")
+
+
+def convert(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="raif-train convert", description=(
+        "Convert constraint records (IFEval, InFoBench, ComplexBench shapes, or {prompt, scoring_questions}) to "
+        "RAIF-format training rows templated for a policy's tokenizer, or back with --to records."))
+    parser.add_argument("--records", required=True, help="input JSONL")
+    parser.add_argument("--out", required=True, help="output JSONL")
+    parser.add_argument("--tokenizer", default="embedded", help="the policy's tokenizer folder (for --to raif)")
+    parser.add_argument("--to", choices=("raif", "records"), default="raif")
+    parser.add_argument("--system", default=None, help="system prompt (default: RAIF's think/answer prompt)")
+    args = parser.parse_args(argv)
+    from raif_train import data
+
+    rows = data._read_jsonl(args.records)
+    if args.to == "records":
+        out = [data.from_raif(r) for r in rows]
+    else:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(_model_path(args.tokenizer))
+        out = [data.to_raif(r, tokenizer, args.system) for r in rows]
+    print(f"wrote {len(out)} rows to {data.write_jsonl(out, args.out)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"grpo": grpo, "convert": convert}
+    if not argv or argv[0] not in commands:
+        print(__doc__.strip(), file=sys.stderr if argv else sys.stdout)
+        raise SystemExit(0 if not argv or argv[0] in ("-h", "--help") else 2)
+    commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main()
