@@ -43,6 +43,8 @@ test: setup
 bench: setup
 	$(BIN)/python bench/ifeval_scorer.py
 	$(BIN)/python bench/judge_throughput.py
+	$(BIN)/python bench/train_rewards.py
+	$(BIN)/python bench/train_step.py --bc
 
 clean:
 	rm -rf $(VENV) .cache results build *.egg-info

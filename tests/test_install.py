@@ -27,7 +27,9 @@ def test_wheel_install_lists_the_tasks(tmp_path):
                    "raif_eval/judges/__init__.py", "raif_eval/judges/presets.yaml",
                    "raif_eval/judges/infobench/first_turn.jinja", "raif_eval/judges/infobench/profiles.yaml",
                    "raif_eval/judges/followbench/zh.jinja", "raif_eval/judge/client.py",
-                   "raif_eval/tasks/infobench/raif_infobench.yaml", "raif_train/rewards.py"):
+                   "raif_eval/tasks/infobench/raif_infobench.yaml", "raif_train/rewards.py",
+                   "raif_eval/modes/cot.jinja", "raif_eval/modes/raif.jinja", "raif_eval/judges/raif_train/question.jinja",
+                   "raif_train/configs/cpu-embedded.yaml", "raif_train/configs/accelerate/zero3.yaml"):
         assert needed in names, needed
 
     # A fresh venv that gets only our wheel; its dependencies are borrowed from this environment (a .pth
