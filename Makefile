@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python bench/judge_throughput.py
 	$(BIN)/python bench/train_rewards.py
 	$(BIN)/python bench/train_step.py --bc
+	$(BIN)/python bench/synth_throughput.py
 
 clean:
 	rm -rf $(VENV) .cache results build *.egg-info

@@ -2,6 +2,7 @@
 
     raif-train grpo --config raif_train/configs/qwen2.5-7b-instruct.yaml [--any_flag value ...]
     raif-train convert --records ifeval.jsonl --tokenizer /models/Qwen2.5-7B-Instruct --out train.jsonl
+    raif-train synth --seeds instructions.jsonl --n 1000 --out synth.jsonl [--llm_url URL --reference_url URL]
     accelerate launch --config_file raif_train/configs/accelerate/zero3.yaml -m raif_train.cli grpo --config ...
 
 ``grpo`` reads a YAML config in trl's style (``TrlParser``: every key is a flag of :class:`RAIFScriptArguments`,
@@ -135,9 +136,73 @@ def convert(argv: list[str]) -> None:
     print(f"wrote {len(out)} rows to {data.write_jsonl(out, args.out)}")
 
 
+def synth(argv: list[str]) -> None:
+    from raif_train import synth as synthesis
+
+    parser = argparse.ArgumentParser(prog="raif-train synth", description=synthesis.__doc__.split("\n\n")[0],
+                                     epilog="Everything is deterministic for a given --seed, seed file and cached "
+                                     "LLM replies. See the module docs of raif_train.synth.")
+    seeds = parser.add_argument_group("seeds")
+    seeds.add_argument("--seeds", required=True, help="JSONL/JSON of plain instructions, or a save_to_disk folder")
+    seeds.add_argument("--field", default=None, help="the instruction field (default: instruction, prompt, text, …)")
+    seeds.add_argument("--n", type=int, default=None, help="sample this many seeds (default: all)")
+    seeds.add_argument("--min_chars", type=int, default=8)
+    seeds.add_argument("--max_chars", type=int, default=2000)
+    seeds.add_argument("--languages", default="en,zh", help="keep seeds in these languages (en, zh)")
+    comp = parser.add_argument_group("composition")
+    comp.add_argument("--seed", type=int, default=0, help="random seed (per record: seed + seed id)")
+    comp.add_argument("--kinds", default="And,Chain,Selection", help="composition types to use")
+    comp.add_argument("--max_depth", type=int, default=2, help="nesting depth, 1..N per record")
+    comp.add_argument("--rules", type=int, default=2, help="rule constraints per leaf")
+    comp.add_argument("--questions", type=int, default=1, help="judge-checked constraints per leaf")
+    comp.add_argument("--bank", default=None, help="YAML bank of words, questions, steps and conditions")
+    llm = parser.add_argument_group("LLM rewrite, quality check (OpenAI-compatible endpoints; cached)")
+    llm.add_argument("--llm_url", default=None, help="rewrite instructions naturally with this endpoint")
+    llm.add_argument("--llm_model", default=None)
+    llm.add_argument("--reference_url", default=None, help="answer each instruction for the quality check")
+    llm.add_argument("--reference_model", default=None)
+    llm.add_argument("--min_reference", type=float, default=0.0, help="drop records whose reference meets less")
+    llm.add_argument("--max_reference", type=float, default=1.0, help="drop records whose reference meets more")
+    llm.add_argument("--judge_url", default=None, help="judge of the scoring questions (default RAIF_JUDGE_URL)")
+    llm.add_argument("--judge_model", default=None)
+    out = parser.add_argument_group("output")
+    out.add_argument("--out", required=True, help="output JSONL")
+    out.add_argument("--tokenizer", default="embedded",
+                     help="template `input` for this policy (a folder, or embedded); none: constraint records only")
+    args = parser.parse_args(argv)
+
+    from raif_eval.errors import RaifError
+    from raif_eval.judge.config import JudgeConfig
+    from raif_eval.judge.preflight import preflight
+    from raif_train import bank
+
+    bank.use(args.bank)
+    for name, value in (("URL", args.judge_url), ("MODEL", args.judge_model)):
+        if value:
+            os.environ[f"RAIF_JUDGE_{name}"] = value
+    try:
+        llm_config = preflight(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url \
+            else None
+        reference = preflight(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved()) \
+            if args.reference_url else None
+    except RaifError as exc:
+        raise SystemExit(f"raif-train: error: {exc}") from None
+    tokenizer = None
+    if args.tokenizer.lower() != "none":
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(_model_path(args.tokenizer))
+    chosen = synthesis.load_seeds(args.seeds, args.n, args.seed, args.field, args.min_chars, args.max_chars,
+                                  args.languages.split(","))
+    records = synthesis.synthesize(chosen, args.seed, tuple(args.kinds.split(",")), args.max_depth, args.rules,
+                                   args.questions, tokenizer, llm_config, reference, args.min_reference,
+                                   args.max_reference)
+    print(f"wrote {len(records)} records from {len(chosen)} seeds to {synthesis.write(records, args.out)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"grpo": grpo, "convert": convert}
+    commands = {"grpo": grpo, "convert": convert, "synth": synth}
     if not argv or argv[0] not in commands:
         print(__doc__.strip(), file=sys.stderr if argv else sys.stdout)
         raise SystemExit(0 if not argv or argv[0] in ("-h", "--help") else 2)

@@ -3,7 +3,8 @@
 **RAIF format** (one JSON object per line): ``input`` — the chat-templated prompt string ending with the ``<think>``
 prefill (added when missing); ``task`` — ``ifeval…`` (rule constraints), ``complex…`` (judge questions) or
 ``default`` (maths); ``target`` — for ``ifeval`` rows ``{"instruction_id_list", "kwargs"}``, for ``complex`` rows
-``{"scoring_questions": [...]}`` (JSON text or an object), optionally with the offline reference counts.
+``{"scoring_questions": [...]}`` (JSON text or an object; ``complex`` rows may carry rule constraints too, as
+``raif-train synth`` writes them), optionally with the offline reference counts.
 
 **Constraint records** are the benchmarks' own shapes: IFEval (``prompt``, ``instruction_id_list``, ``kwargs``),
 InFoBench (``instruction``, ``input``, ``decomposed_questions``), ComplexBench (``instruction``,
@@ -80,10 +81,11 @@ def load_expert(paths: str | Path | Iterable[str | Path]) -> datasets.Dataset:
 
 
 def constraint_kind(record: dict[str, Any]) -> str:
-    if "instruction_id_list" in record:
-        return "ifeval"
+    """``complex`` when the record has judge questions (its rules, if any, are checked too), else ``ifeval``."""
     if "decomposed_questions" in record or "scoring_questions" in record:
         return "complex"
+    if "instruction_id_list" in record:
+        return "ifeval"
     raise ValueError("a constraint record needs instruction_id_list (rules) or scoring_questions / "
                      "decomposed_questions (judge questions)")
 
@@ -105,11 +107,12 @@ def record_questions(record: dict[str, Any]) -> list[str]:
 def to_raif(record: dict[str, Any], tokenizer: Any, system: str | None = None) -> dict[str, Any]:
     """A constraint record as a RAIF-format row, templated for ``tokenizer``'s policy."""
     kind = constraint_kind(record)
-    if kind == "ifeval":
+    target: dict[str, Any] = {}
+    if "instruction_id_list" in record:
         target = {"instruction_id_list": list(record["instruction_id_list"]),
                   "kwargs": [dict(k or {}) for k in record["kwargs"]]}
-    else:
-        target = {"scoring_questions": record_questions(record)}
+    if kind == "complex":
+        target["scoring_questions"] = record_questions(record)
     text = prompts.build_prompt(tokenizer, record_prompt(record), system)
     return {"input": text, "task": kind, "target": json.dumps(target, ensure_ascii=False)}
 
@@ -118,11 +121,12 @@ def from_raif(row: dict[str, Any]) -> dict[str, Any]:
     """A RAIF-format row as a constraint record (the user turn recovered from the templated prompt)."""
     spec = json.loads(row["target"]) if isinstance(row.get("target"), str) else dict(row.get("target") or {})
     record: dict[str, Any] = {"prompt": prompts.instruction_of(row.get("input", row.get("prompt", "")))}
-    if (row.get("task") or "").startswith("ifeval"):
+    task = row.get("task") or ""
+    if task.startswith(("ifeval", "complex")) and spec.get("instruction_id_list"):
         record.update(instruction_id_list=spec["instruction_id_list"], kwargs=spec["kwargs"])
-    elif (row.get("task") or "").startswith("complex"):
+    if task.startswith("complex"):
         record["scoring_questions"] = spec["scoring_questions"]
-    else:
+    elif not task.startswith("ifeval"):
         raise ValueError(f"only ifeval and complex rows carry constraints, not {row.get('task')!r}")
     return record
 

@@ -190,7 +190,8 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
                             raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
                             **_columns: Any) -> list[float | None]:
     """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request per
-    scoring question (the judge never sees the reasoning), partial credit. None for other rows.
+    scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any (checked
+    in code, as in ``raif_ifeval_reward``), partial credit over all of them. None for other rows.
 
     The judge is raif-eval's: any OpenAI-compatible endpoint from ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
     (default: the embedded toy judge), concurrent, retried and cached. All questions of the batch are asked at
@@ -204,10 +205,11 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
         if not kind.startswith("complex"):
             rows.append(None)
             continue
-        questions = _target(_column(target, i))["scoring_questions"]
+        spec = _target(_column(target, i))
+        questions = spec["scoring_questions"]
         tmpl, wocot = _column(template, i, "qwen"), bool(_column(raif_wocot, i, False))
         answer = gated_answer(scored_text(prompt, completion), tmpl, wocot)
-        rows.append((i, len(questions), answer, wocot))
+        rows.append((i, spec, answer, wocot))
         if answer is not None:
             instruction = prompt_text.judge_instruction(prompt)
             asks.append((i, [judge.messages(instruction, answer, q) for q in questions]))
@@ -217,11 +219,17 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
         if row is None:
             rewards.append(None)
             continue
-        i, n, answer, wocot = row
+        i, spec, answer, wocot = row
+        # rows made by `raif-train synth` carry rule constraints too: checked in code, counted with the questions
+        rules = spec.get("instruction_id_list") or []
+        n = len(spec["scoring_questions"]) + len(rules)
         if answer is None:
             outcome = Outcome(0, n, GATED, True, wocot)
         else:
             k = sum(verdicts[i])
+            if rules:
+                k += sum(ifeval.score(ifeval_record(spec, prompt_text.instruction_of(prompts[i])), answer,
+                                      profile="training").strict)
             outcome = Outcome(k, n, shape(k, n), False, wocot)
         _record(_column(raif_uid, i), outcome)
         rewards.append(outcome.r_ans)

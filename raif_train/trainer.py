@@ -9,8 +9,8 @@ with ``loss_type="grpo"`` this equals RAIF's ratio-1 trick — the row stays in 
 still applies). The reference (``contrast_reference``):
 
 * ``online`` (default) — the mean number of constraints met by the group's no-reasoning rollouts of the same prompt;
-* ``offline`` — the count stored with the prompt (``follow_score_…`` / ``scoring_sum_…`` in ``target``, as RAIF's
-  released code does; 0 when absent);
+* ``offline`` — the count stored with the prompt (``reference_score`` from ``raif-train synth``'s quality check, or
+  RAIF's ``follow_score_…`` / ``scoring_sum_…`` in ``target``, as its released code does; 0 when absent);
 * ``both`` — a rollout must reach both.
 
 Maths rows, and rows whose answer was gated (bad format, empty answer or reasoning) keep their gradient. The kept
@@ -41,7 +41,7 @@ from raif_train import rewards
 
 CONSTRAINT_KINDS = ("ifeval", "complex")
 REFERENCES = ("online", "offline", "both")
-OFFLINE_KEYS = ("follow_score_qwen2.5-7B-Instruct", "scoring_sum_qwen2.5-7B-Instruct")
+OFFLINE_KEYS = ("reference_score", "follow_score_qwen2.5-7B-Instruct", "scoring_sum_qwen2.5-7B-Instruct")
 
 
 @dataclass

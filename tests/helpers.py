@@ -87,3 +87,20 @@ def data_dir_with_complexbench_fixture(root: Path) -> dict[str, str]:
     target.mkdir(parents=True)
     (target / "data_final.json").symlink_to(COMPLEXBENCH_FIXTURE / "data" / "data_final.json")
     return {"RAIF_DATA_DIR": str(root), "RAIF_DATA_VERIFY": "0"}
+
+
+def save_tiny_model(path: Path) -> str:
+    """A 2-layer Qwen2 built from a config with the embedded model's tokenizer, saved to ``path`` (no download)."""
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    from raif_eval.models.embedded import ensure_embedded_model, model_dir
+
+    ensure_embedded_model()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048)
+    Qwen2ForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)

@@ -11,9 +11,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 import datasets  # noqa: E402
-from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM  # noqa: E402
+from transformers import AutoTokenizer  # noqa: E402
 from trl import GRPOTrainer  # noqa: E402
 
+from helpers import save_tiny_model  # noqa: E402
 from raif_train import prompts as raif_prompts  # noqa: E402
 from raif_train import rewards  # noqa: E402
 from raif_train.trainer import RAIFConfig, RAIFTrainer  # noqa: E402
@@ -27,17 +28,8 @@ N = 3
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A 2-layer Qwen2 with the embedded model's tokenizer, saved so that trl can build its reference model."""
-    from raif_eval.models.embedded import ensure_embedded_model, model_dir
-
-    ensure_embedded_model()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir())
-    torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512)
-    path = tmp_path_factory.mktemp("tiny")
-    Qwen2ForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path), tokenizer
+    path = save_tiny_model(tmp_path_factory.mktemp("tiny"))
+    return path, AutoTokenizer.from_pretrained(path)
 
 
 def scripted_reward(prompts, completions, task, raif_uid, raif_wocot, **_):

@@ -14,7 +14,9 @@ rewards: ``relation`` also accepts 至少 / 少于; keywords and forbidden words
 ``repeat_prompt`` accepts an answer that opens with a quote and tolerates a missing ``prompt_to_repeat``;
 ``language:response_language`` knows ``zh-cn`` and ``zh-tw``; and ``detectable_format:xml_format`` exists (parsed
 with ElementTree, else RAIF's tag-pair pattern; RAIF's own version raised ``NameError`` and stripped characters
-instead of the code fence). The ``official`` profile is Google's checkers, unchanged.
+instead of the code fence). It also checks the rule types of the other benchmarks on the whole response:
+``complexbench:rule`` (``{"rule": "model_length:[50,200]"}`` and the other ComplexBench rule strings),
+``cello:keywords`` and ``cello:word_count``. The ``official`` profile is Google's checkers, unchanged.
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ def _training_check(instruction_id: str, kwargs: dict[str, Any], registry: dict)
     """The check function of one instruction in the training profile (see the module docstring)."""
     if instruction_id == "detectable_format:xml_format":
         return _is_xml
+    if instruction_id in OTHER_RULES:
+        return OTHER_RULES[instruction_id](**kwargs)
     if "relation" in kwargs:
         kwargs["relation"] = TRAINING_RELATIONS.get(kwargs["relation"], kwargs["relation"])
     if instruction_id == "language:response_language" and kwargs.get("language") in TRAINING_LANGUAGES:
@@ -145,6 +149,34 @@ def _training_check(instruction_id: str, kwargs: dict[str, Any], registry: dict)
         words = [re.escape(w) for w in instruction._forbidden_words]
         return lambda text: not any(re.search(rf"\b{w}\b", text, flags=re.IGNORECASE) for w in words)
     return instruction.check_following
+
+
+def _complexbench_rule(rule: str):
+    from raif_eval.benchmarks import complexbench_rules
+
+    complexbench_rules.check(rule, ["probe"])  # an unreadable rule fails now, not per response
+    return lambda text: complexbench_rules.check(rule, [text]) is True
+
+
+def _cello_keywords(keywords: list[str]):
+    from raif_eval.benchmarks import cello
+
+    return lambda text: cello.cover(text, keywords) == 1.0
+
+
+def _cello_word_count(criterion: str, limit: int):
+    from raif_eval.benchmarks import cello
+
+    if criterion not in ("word-max", "word-min"):
+        raise ValueError(f"cello:word_count takes word-max or word-min, not {criterion!r}")
+    return lambda text: cello.word_score(text, [{"criterion": criterion, "limit": limit}]) == 1.0
+
+
+# Rule types of the other benchmarks, on the whole response (training profile only): a ComplexBench rule string
+# (e.g. "model_length:[50,200]", Chinese-aware), CELLO's task-prescribed phrases (all present, case-sensitive) and
+# its CJK-character count limits.
+OTHER_RULES = {"complexbench:rule": _complexbench_rule, "cello:keywords": _cello_keywords,
+               "cello:word_count": _cello_word_count}
 
 
 def _detect(text: str) -> str | None:

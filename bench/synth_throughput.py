@@ -1,0 +1,65 @@
+"""Records per second of deterministic composition (`raif-train synth` without an LLM endpoint).
+
+Seeds: the 541 IFEval prompts and the 500 InfoBench instructions (English) as plain instructions, plus the 523
+CELLO instructions (Chinese). Timed: composing the constraint tree, rendering the instruction (Jinja2), collecting
+the targets and building every rule in the verifiers; then the same plus templating `input` for the embedded
+model's tokenizer, as the default output does.
+
+    RAIF_DATA_DIR=../shared/benchmarks python bench/synth_throughput.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from raif_eval.benchmarks import cello, ifeval, infobench
+from raif_train import synth
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    texts = ([r["prompt"] for r in ifeval.load_records()] + [r["instruction"] for r in infobench.load_records()]
+             + [r["Instruction"] for r in cello.load_records()])
+    from raif_eval import modes
+
+    seeds = [synth.Seed(str(i), t, modes.language(t)) for i, t in enumerate(texts)]
+
+    from transformers import AutoTokenizer
+
+    from raif_eval.models.embedded import ensure_embedded_model, model_dir
+
+    ensure_embedded_model()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir())
+
+    def compose():
+        records = synth.synthesize(seeds, random_seed=0)
+        for rec in records:  # every rule builds in the verifiers
+            ifeval.build_checks({"key": 0, "prompt": "", **{k: v for k, v in __import__("json").loads(
+                rec["target"]).items() if k in ("instruction_id_list", "kwargs")}}, "training")
+        return records
+
+    def templated():
+        return synth.synthesize(seeds, random_seed=0, tokenizer=tokenizer)
+
+    fns = {"compose + render + verify": compose, "... + chat template": templated}
+    for fn in fns.values():
+        fn()
+    best = {}
+    for name, fn in fns.items():
+        times = []
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        best[name] = min(times)
+    n = len(seeds)
+    print(f"deterministic synthesis of {n} records (max depth 2, 2 rules + 1 question per leaf), best of {args.rounds}")
+    for name, t in best.items():
+        print(f"  {name:<28} {t:7.3f} s   {n / t:8.1f} records/s")
+
+
+if __name__ == "__main__":
+    main()
