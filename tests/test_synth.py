@@ -56,6 +56,16 @@ def test_seeds_are_deduplicated_filtered_and_sampled(tmp_path):
     assert sample != synth.load_seeds(seed_file(tmp_path), n=5, seed=2)
 
 
+def test_seeds_from_a_saved_dataset_folder(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_list([{"text": t} for t in SEEDS[:4]]).save_to_disk(str(tmp_path / "ds"))
+    seeds = synth.load_seeds(tmp_path / "ds")
+    assert [s.text for s in seeds] == SEEDS[:4] and seeds[0].id == "ds:0"
+    with pytest.raises(ValueError, match="no instruction text"):
+        synth.load_seeds(tmp_path / "ds", field="missing")
+
+
 def test_records_without_an_endpoint_are_checkable_constraint_by_constraint(tmp_path):
     seeds = synth.load_seeds(seed_file(tmp_path))
     records = synth.synthesize(seeds * 1, random_seed=5, max_depth=3, n_rules=3)
