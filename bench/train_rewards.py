@@ -2,8 +2,8 @@
 
 Each response is wrapped as a RAIF rollout (``<think>`` prefill + reasoning + ``<answer>…</answer>``) after a
 Qwen-templated prompt, and scored by ``raif_ifeval_reward`` (format, gate, training-profile checkers, shaping) in
-batches of 64, as trl calls it. Baseline, side by side: the bare official-profile scorer (``ifeval.score``) on the
-same responses — the reward's overhead over the checkers themselves.
+batches of 64, as trl calls it. Baseline, side by side: the evaluation scorer (``ifeval.score``, strict and loose,
+official profile) on the same responses; rewards need strict verdicts only.
 
     RAIF_DATA_DIR=../shared/benchmarks python bench/train_rewards.py [--rounds 3]
 """

@@ -69,8 +69,7 @@ class RaifTask(ConfigurableTask):
 
             messages = rewrite(messages, self._reasoning[key])
         if apply_chat_template and chat_template is not None:
-            turns = ([{"role": "system", "content": system}] if system else []) + messages
-            return chat_template(turns, add_generation_prompt=True)
+            return chat_template(_turns(system, messages), add_generation_prompt=True)
         if "messages" in doc:
             raise RaifError(f"{self.config.task} sends dialogue histories as chat turns: run it with "
                             f"--apply_chat_template (raif-eval adds it for the embedded and replay models)")
@@ -87,8 +86,7 @@ class RaifTask(ConfigurableTask):
             docs = [doc for _, doc in self.doc_iterator(rank=rank, limit=limit, samples=samples,
                                                         world_size=world_size)]
             dialogues = [self.dialogue(doc, system_instruction) for doc in docs]
-            turns = [([{"role": "system", "content": s}] if s else []) + m for s, m in dialogues]
-            thoughts = reasoner.think_all(turns, config, reasoner.params_from(self.config.metadata),
+            thoughts = reasoner.think_all([_turns(s, m) for s, m in dialogues], config, reasoner.params_from(self.config.metadata),
                                           desc=f"{config.model} thinking ({self.config.task})")
             self._reasoning = {_key(s, m): t.reasoning for (s, m), t in zip(dialogues, thoughts)}
         super().build_all_requests(limit=limit, samples=samples, rank=rank, world_size=world_size,
@@ -105,6 +103,10 @@ class RaifTask(ConfigurableTask):
             except (json.JSONDecodeError, AttributeError):
                 pass
         return {**scores, NO_ANSWER: float(not has_answer(answer if isinstance(answer, str) else ""))}
+
+
+def _turns(system: str, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    return ([{"role": "system", "content": system}] if system else []) + messages
 
 
 def _key(system: str, messages: list[dict[str, str]]) -> str:

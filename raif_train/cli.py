@@ -125,7 +125,7 @@ def convert(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     from raif_train import data
 
-    rows = data._read_jsonl(args.records)
+    rows = data.read_jsonl(args.records)
     if args.to == "records":
         out = [data.from_raif(r) for r in rows]
     else:

@@ -26,7 +26,7 @@ from raif_train import prompts
 EXPERT_FIELDS = ("question", "answer")
 
 
-def _read_jsonl(paths: str | Path | Iterable[str | Path]) -> list[dict[str, Any]]:
+def read_jsonl(paths: str | Path | Iterable[str | Path]) -> list[dict[str, Any]]:
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     rows = []
     for path in paths:
@@ -65,12 +65,12 @@ def raif_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def load_raif(paths: str | Path | Iterable[str | Path]) -> datasets.Dataset:
     """RAIF-format JSONL files as a dataset for :class:`raif_train.trainer.RAIFTrainer` (or stock trl)."""
-    return datasets.Dataset.from_list([raif_row(r) for r in _read_jsonl(paths)])
+    return datasets.Dataset.from_list([raif_row(r) for r in read_jsonl(paths)])
 
 
 def load_expert(paths: str | Path | Iterable[str | Path]) -> datasets.Dataset:
     """Expert traces for behaviour cloning: ``question`` (the templated prompt) and ``answer`` (reasoning + answer)."""
-    rows = _read_jsonl(paths)
+    rows = read_jsonl(paths)
     for row in rows:
         if any(not isinstance(row.get(f), str) for f in EXPERT_FIELDS):
             raise ValueError("an expert trace needs the text fields 'question' and 'answer'")

@@ -13,10 +13,9 @@ import asyncio
 import re
 from typing import Any
 
-from raif_eval.judge.cache import JudgeCache
-from raif_eval.judge.client import JudgeClient
 from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.preflight import preflight
+from raif_eval.judge.runner import complete_many
 from raif_train import prompts
 
 SYSTEM = "You are a helpful assistant."
@@ -39,19 +38,5 @@ async def ask_all(asks: list[tuple[Any, list[list[dict[str, str]]]]]) -> dict[An
     if not asks:
         return {}
     config = await asyncio.to_thread(preflight, JudgeConfig.from_env())
-    base_url = None
-    if config.embedded:
-        from raif_eval.judge.embedded import embedded_base_url
-
-        base_url = await asyncio.to_thread(embedded_base_url)
-    cache = JudgeCache(config.cache_path())
-    client = JudgeClient(config, cache, base_url=base_url)
-    try:
-        async def row(key, conversations):
-            replies = await asyncio.gather(*(client.complete(m, PARAMS) for m in conversations))
-            return key, [is_yes(r.text) for r in replies]
-
-        return dict(await asyncio.gather(*(row(key, conversations) for key, conversations in asks)))
-    finally:
-        await client.close()
-        cache.close()
+    replies = iter(await complete_many(config, [(m, PARAMS) for _, conversations in asks for m in conversations]))
+    return {key: [is_yes(next(replies).text) for _ in conversations] for key, conversations in asks}

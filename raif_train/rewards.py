@@ -151,31 +151,59 @@ def ifeval_record(target: dict[str, Any], instruction: str) -> dict[str, Any]:
             "instruction_id_list": target["instruction_id_list"], "kwargs": target["kwargs"]}
 
 
+@dataclass(frozen=True)
+class _Row:
+    index: int
+    prompt: Any
+    spec: dict[str, Any]  # the parsed target
+    answer: str | None  # None: gated
+    wocot: bool
+    uid: Any
+
+
+def _rows(kind: str, prompts, completions, task, target, template, raif_wocot, raif_uid) -> list[_Row | None]:
+    """The rows of ``kind`` (``ifeval`` / ``complex``) with their gated answers; None for the others."""
+    rows: list[_Row | None] = []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        if not (_column(task, i, "default") or "default").startswith(kind):
+            rows.append(None)
+            continue
+        wocot = bool(_column(raif_wocot, i, False))
+        answer = gated_answer(scored_text(prompt, completion), _column(template, i, "qwen"), wocot)
+        rows.append(_Row(i, prompt, _target(_column(target, i)), answer, wocot, _column(raif_uid, i)))
+    return rows
+
+
+def _settle(rows: list[_Row | None], verdicts: dict[int, list[bool]] | None = None) -> list[float | None]:
+    """``R_ans`` per row over all its constraints: rules checked in code (training profile), plus the judge's
+    verdicts on its scoring questions; each outcome recorded for the trainer."""
+    rewards: list[float | None] = []
+    for row in rows:
+        if row is None:
+            rewards.append(None)
+            continue
+        rules = row.spec.get("instruction_id_list") or []
+        n = len(rules) + len(row.spec.get("scoring_questions") or [])
+        if row.answer is None:
+            outcome = Outcome(0, n, GATED, True, row.wocot)
+        else:
+            k = sum((verdicts or {}).get(row.index, []))
+            if rules:
+                record = ifeval_record(row.spec, prompt_text.instruction_of(row.prompt))
+                k += sum(ifeval.strict(record, row.answer, profile="training"))
+            outcome = Outcome(k, n, shape(k, n), False, row.wocot)
+        _record(row.uid, outcome)
+        rewards.append(outcome.r_ans)
+    return rewards
+
+
 def raif_ifeval_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
                        target: list[Any] | None = None, template: list[str] | None = None,
                        raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
                        **_columns: Any) -> list[float | None]:
     """``R_ans`` of rule-constrained rows (``task`` starting with ``ifeval``): gate, strict IFEval checkers on the
     answer (training profile), partial credit. None for other rows."""
-    rewards: list[float | None] = []
-    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
-        kind = _column(task, i, "default") or "default"
-        if not kind.startswith("ifeval"):
-            rewards.append(None)
-            continue
-        spec = _target(_column(target, i))
-        n = len(spec["instruction_id_list"])
-        tmpl, wocot = _column(template, i, "qwen"), bool(_column(raif_wocot, i, False))
-        answer = gated_answer(scored_text(prompt, completion), tmpl, wocot)
-        if answer is None:
-            outcome = Outcome(0, n, GATED, True, wocot)
-        else:
-            record = ifeval_record(spec, prompt_text.instruction_of(prompt))
-            k = sum(ifeval.score(record, answer, profile="training").strict)
-            outcome = Outcome(k, n, shape(k, n), False, wocot)
-        _record(_column(raif_uid, i), outcome)
-        rewards.append(outcome.r_ans)
-    return rewards
+    return _settle(_rows("ifeval", prompts, completions, task, target, template, raif_wocot, raif_uid))
 
 
 def _target(value: Any) -> dict[str, Any]:
@@ -190,8 +218,9 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
                             raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
                             **_columns: Any) -> list[float | None]:
     """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request per
-    scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any (checked
-    in code, as in ``raif_ifeval_reward``), partial credit over all of them. None for other rows.
+    scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any (rows
+    made by ``raif-train synth``; checked in code, as in ``raif_ifeval_reward``), partial credit over all of them.
+    None for other rows.
 
     The judge is raif-eval's: any OpenAI-compatible endpoint from ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
     (default: the embedded toy judge), concurrent, retried and cached. All questions of the batch are asked at
@@ -199,41 +228,14 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
     """
     from raif_train import judge
 
-    rows, asks = [], []
-    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
-        kind = _column(task, i, "default") or "default"
-        if not kind.startswith("complex"):
-            rows.append(None)
-            continue
-        spec = _target(_column(target, i))
-        questions = spec["scoring_questions"]
-        tmpl, wocot = _column(template, i, "qwen"), bool(_column(raif_wocot, i, False))
-        answer = gated_answer(scored_text(prompt, completion), tmpl, wocot)
-        rows.append((i, spec, answer, wocot))
-        if answer is not None:
-            instruction = prompt_text.judge_instruction(prompt)
-            asks.append((i, [judge.messages(instruction, answer, q) for q in questions]))
-    verdicts = await judge.ask_all(asks)
-    rewards: list[float | None] = []
+    rows = _rows("complex", prompts, completions, task, target, template, raif_wocot, raif_uid)
+    asks = []
     for row in rows:
-        if row is None:
-            rewards.append(None)
-            continue
-        i, spec, answer, wocot = row
-        # rows made by `raif-train synth` carry rule constraints too: checked in code, counted with the questions
-        rules = spec.get("instruction_id_list") or []
-        n = len(spec["scoring_questions"]) + len(rules)
-        if answer is None:
-            outcome = Outcome(0, n, GATED, True, wocot)
-        else:
-            k = sum(verdicts[i])
-            if rules:
-                k += sum(ifeval.score(ifeval_record(spec, prompt_text.instruction_of(prompts[i])), answer,
-                                      profile="training").strict)
-            outcome = Outcome(k, n, shape(k, n), False, wocot)
-        _record(_column(raif_uid, i), outcome)
-        rewards.append(outcome.r_ans)
-    return rewards
+        if row is not None and row.answer is not None:
+            instruction = prompt_text.judge_instruction(row.prompt)
+            asks.append((row.index, [judge.messages(instruction, row.answer, q)
+                                     for q in row.spec["scoring_questions"]]))
+    return _settle(rows, await judge.ask_all(asks))
 
 
 # --------------------------------------------------------------------------------- evaluation-style reward

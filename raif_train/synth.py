@@ -38,9 +38,11 @@ import jinja2
 
 from raif_eval import modes
 from raif_eval.benchmarks import ifeval
+from raif_eval.judge.runner import complete_all
 from raif_train import bank as banks
 from raif_train import constraints
 from raif_train.bank import TEMPLATES
+from raif_train.rewards import ifeval_record
 
 KINDS = ("And", "Chain", "Selection")
 SEED_FIELDS = ("instruction", "prompt", "text", "input", "question")
@@ -246,31 +248,16 @@ def record(seed: Seed, random_seed: int, kinds=KINDS, max_depth: int = 2, n_rule
 
 def checkable(rec: dict[str, Any]) -> bool:
     """Whether every rule constraint of a record builds in the verifiers (it raises otherwise)."""
-    checks = ifeval.build_checks({"key": 0, "prompt": rec["instruction"], **{
-        k: rec["target"][k] for k in ("instruction_id_list", "kwargs")}}, "training")
+    checks = ifeval.build_checks(ifeval_record(rec["target"], rec["instruction"]), "training")
     return len(checks) == len(rec["target"]["instruction_id_list"])
 
 
-def rewrite_all(records: list[dict[str, Any]], config, model: str | None = None) -> None:
+def rewrite_all(records: list[dict[str, Any]], config) -> None:
     """Let an LLM phrase each instruction naturally (cached, greedy); a failed request keeps the template text."""
-    from raif_eval.judge.cache import JudgeCache
-    from raif_eval.judge.client import JudgeClient
-    from raif_eval.judge.runner import run_sync
-
-    async def go():
-        import asyncio
-
-        cache = JudgeCache(config.cache_path())
-        client = JudgeClient(config, cache)
-        try:
-            return await asyncio.gather(*(client.complete(rewrite_messages(r["instruction"], r["provenance"]["lang"]),
-                                                          {"temperature": 0, "seed": r["provenance"]["random_seed"]})
-                                          for r in records))
-        finally:
-            await client.close()
-            cache.close()
-
-    for rec, reply in zip(records, run_sync(go())):
+    replies = complete_all(config, [(rewrite_messages(r["instruction"], r["provenance"]["lang"]),
+                                     {"temperature": 0, "seed": r["provenance"]["random_seed"]}) for r in records],
+                           desc="rewriting instructions")
+    for rec, reply in zip(records, replies):
         if reply.text and reply.text.strip():
             rec["instruction"] = reply.text.strip()
             rec["provenance"].update(generator=config.model, template="rewrite.jinja")
@@ -281,24 +268,11 @@ def rewrite_all(records: list[dict[str, Any]], config, model: str | None = None)
 def quality_check(records: list[dict[str, Any]], config, min_reference: float = 0.0,
                   max_reference: float = 1.0) -> list[dict[str, Any]]:
     """Reference answers without reasoning, scored by the shared verifiers and the judge; keep by fraction met."""
-    import asyncio
-
-    from raif_eval.judge.cache import JudgeCache
-    from raif_eval.judge.client import JudgeClient
     from raif_eval.judge.runner import run_sync
     from raif_train import judge
 
-    async def answers():
-        cache = JudgeCache(config.cache_path())
-        client = JudgeClient(config, cache)
-        try:
-            return await asyncio.gather(*(client.complete([{"role": "user", "content": r["instruction"]}],
-                                                          {"temperature": 0}) for r in records))
-        finally:
-            await client.close()
-            cache.close()
-
-    replies = run_sync(answers())
+    replies = complete_all(config, [([{"role": "user", "content": r["instruction"]}], {"temperature": 0})
+                                    for r in records], desc="reference answers")
     asks = []
     for i, (rec, reply) in enumerate(zip(records, replies)):
         questions = rec["target"].get("scoring_questions") or []
@@ -310,8 +284,7 @@ def quality_check(records: list[dict[str, Any]], config, min_reference: float = 
         if reply.text is None:
             continue  # no reference answer: the record cannot be checked
         spec = rec["target"]
-        rules = ifeval.score({"key": 0, "prompt": rec["instruction"], "instruction_id_list": spec[
-            "instruction_id_list"], "kwargs": spec["kwargs"]}, reply.text, "training").strict
+        rules = ifeval.strict(ifeval_record(spec, rec["instruction"]), reply.text, "training")
         met = sum(rules) + sum(verdicts.get(i, []))
         n = len(rules) + len(spec.get("scoring_questions") or [])
         rec["target"]["reference_score"] = met

@@ -235,6 +235,12 @@ class IFEvalScore:
         }
 
 
+def strict(record: dict[str, Any], response: str, profile: str = "official") -> list[bool]:
+    """Strict verdicts only: what rewards need, without the eight loose variants."""
+    _init_langdetect()
+    return run_rule_checks(build_checks(record, profile), [response])
+
+
 def score(record: dict[str, Any], response: str, profile: str = "official") -> IFEvalScore:
     """Strict and loose verdicts of every instruction of ``record`` on ``response``."""
     _init_langdetect()

@@ -182,6 +182,43 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> No
     run.results, run.usage, run.fatal = results, client.usage, fatal
 
 
+Request = tuple[list[dict[str, str]], dict[str, Any]]  # (messages, request parameters)
+
+
+async def complete_many(config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
+                        desc: str | None = None) -> list[Reply]:
+    """Plain completions of ``requests`` (same order), concurrently through one cached, retrying client: for
+    callers that need replies rather than judge programs (a reasoning model, a data generator, YES/NO rewards)."""
+    base_url = None
+    if config.embedded:
+        from raif_eval.judge.embedded import embedded_base_url
+
+        base_url = await asyncio.to_thread(embedded_base_url)  # loads the model on first use: off the loop
+    cache = JudgeCache(config.cache_path())
+    client = JudgeClient(config, cache, base_url=base_url, keep_reasoning=keep_reasoning)
+    bar = tqdm(total=len(requests), desc=desc, unit="request", dynamic_ncols=True) if desc else None
+
+    async def one(messages, params):
+        reply = await client.complete(messages, params)
+        if bar is not None:
+            bar.update()
+        return reply
+
+    try:
+        return list(await asyncio.gather(*(one(m, p) for m, p in requests)))
+    finally:
+        if bar is not None:
+            bar.close()
+        await client.close()
+        cache.close()
+
+
+def complete_all(config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
+                 desc: str | None = None) -> list[Reply]:
+    """:func:`complete_many` from synchronous code."""
+    return run_sync(complete_many(config, requests, keep_reasoning, desc))
+
+
 def run_sync(coro):
     """``asyncio.run``, also from code that already runs inside an event loop (notebooks)."""
     try:

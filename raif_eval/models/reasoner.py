@@ -17,14 +17,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from raif_eval.core.answers import split_reasoning
 from raif_eval.errors import RaifError
-from raif_eval.judge.cache import JudgeCache
-from raif_eval.judge.client import JudgeClient
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.runner import run_sync
+from raif_eval.judge.runner import complete_all
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +80,7 @@ def think_all(dialogues: list[list[dict[str, str]]], config: JudgeConfig, params
     Raises a one-line :class:`RaifError` when any dialogue got no reply; those answered are cached, so a rerun
     asks only for the rest.
     """
-    replies = run_sync(_ask_all(dialogues, config, params, desc))
+    replies = complete_all(config, [(m, params) for m in dialogues], keep_reasoning=True, desc=desc)
     failed = [r for r in replies if r.text is None]
     if failed:
         raise RaifError(f"the reasoning model {config.model} at {config.host} gave no reply for {len(failed)} of "
@@ -100,23 +96,3 @@ def think_all(dialogues: list[list[dict[str, str]]], config: JudgeConfig, params
                     "no <think> block); their whole text is used as the reasoning", unseparated, len(thoughts),
                     config.model)
     return thoughts
-
-
-async def _ask_all(dialogues, config: JudgeConfig, params, desc):
-    import asyncio
-
-    cache = JudgeCache(config.cache_path())
-    client = JudgeClient(config, cache, keep_reasoning=True)
-    bar = tqdm(total=len(dialogues), desc=desc, unit="prompt", dynamic_ncols=True)
-
-    async def one(messages):
-        reply = await client.complete(messages, params)
-        bar.update()
-        return reply
-
-    try:
-        return await asyncio.gather(*(one(m) for m in dialogues))
-    finally:
-        bar.close()
-        await client.close()
-        cache.close()
