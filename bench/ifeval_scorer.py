@@ -12,9 +12,9 @@ import argparse
 import json
 import time
 
-from raif_eval import data, harness
+from raif_eval import data
 from raif_eval.benchmarks import ifeval
-from raif_eval.tasks.ifeval import utils as ours
+from raif_eval.harness.task import SampleScorer
 
 FIXTURE = "fixtures/gpt4_official/input_response_data_gpt4_20231107_145030.jsonl"
 
@@ -32,11 +32,12 @@ def main() -> None:
     ifeval.score(records[0], responses[0])  # punkt_tab in place before lm-eval's module is imported
     from lm_eval.tasks.ifeval import utils as upstream
 
-    our_docs = [harness.doc(r["key"], r["prompt"], r, raif_score_metric="prompt_level_strict_acc") for r in records]
+    our_docs = ifeval.documents(ifeval.BENCHMARK.settings({}), None)
+    ours = SampleScorer(ifeval.BENCHMARK)  # the task's process_results
 
     def run_ours():
-        ifeval._build_checks.cache_clear()  # one eval run scores each document once: no reuse of built checks
-        return [ours.process_results(d, [resp]) for d, resp in zip(our_docs, responses)]
+        ifeval.clear_check_cache()  # one eval run scores each document once: no reuse of built checks
+        return [ours(d, [resp]) for d, resp in zip(our_docs, responses)]
 
     def run_upstream():
         return [upstream.process_results(r, [resp]) for r, resp in zip(records, responses)]

@@ -24,7 +24,7 @@ from raif_eval.judge.server import ChatServer, Completion
 MODEL = "bench-judge"
 
 
-async def one_question(judge, question: str):
+async def one_question(judge, question: str, answer: str):
     asked = await judge.ask(judge.messages({"role": "user", "content": question}), lambda t: Parsed(t == "YES"))
     return asked.value
 
@@ -54,7 +54,7 @@ def main() -> None:
     server = ctx.Process(target=serve, args=(args.latency, urls), daemon=True)
     server.start()
     url = urls.get(timeout=60)
-    items = [(f"Question {i}: is the answer YES?",) for i in range(args.n)]
+    items = [(f"Question {i}: is the answer YES?", "") for i in range(args.n)]
     profile = JudgeProfile("bench", params={"temperature": 0})
     with tempfile.TemporaryDirectory() as tmp:
         config = JudgeConfig(url=url, model=MODEL, concurrency=args.concurrency,

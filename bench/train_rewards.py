@@ -35,7 +35,7 @@ def main() -> None:
     n = len(records)
 
     def reward():
-        ifeval._build_checks.cache_clear()
+        ifeval.clear_check_cache()
         out = []
         for i in range(0, n, BATCH):
             out += rewards.raif_ifeval_reward(prompts[i:i + BATCH], completions[i:i + BATCH],
@@ -43,7 +43,7 @@ def main() -> None:
         return out
 
     def checkers():
-        ifeval._build_checks.cache_clear()
+        ifeval.clear_check_cache()
         return [ifeval.score(r, resp).strict for r, resp in zip(records, responses)]
 
     fns = {"raif_ifeval_reward": reward, "ifeval.score (strict+loose)": checkers}

@@ -176,9 +176,9 @@ def _own(argv: list[str]) -> None:
 
         raise SystemExit(run(args.action, args.benchmarks, args.fixtures))
     if args.command == "judge":
-        from raif_eval.judge.posthoc import rejudge
+        from raif_eval.harness.rejudge import rejudge
 
-        export_judge_flags(vars(args))
+        configure_judge(vars(args))
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
     elif args.command == "report":
@@ -209,12 +209,28 @@ def add_judge_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--judge_{name}", default=None, metavar="VALUE")
 
 
-def export_judge_flags(values: dict) -> None:
-    """Judge flags travel as RAIF_JUDGE_* variables of this process: the judge filter and the preflight read
-    them there. The key never reaches lm-eval's config, results or logs."""
-    for name in JUDGE_FLAGS:
-        if values.get(f"judge_{name}") is not None:
-            os.environ[f"RAIF_JUDGE_{name.upper()}"] = str(values[f"judge_{name}"])
+def configure_judge(values: dict, *, reasoner_api_key: str | None = None) -> None:
+    """The judge flags (falling back to the RAIF_JUDGE_* variables) become this process's judge, read by the
+    judge filter, the start-up check and re-judging alike. The key never reaches lm-eval's config, results or
+    logs."""
+    from raif_eval.judge import config
+
+    judge = config.JudgeConfig.from_env(**{name: values.get(f"judge_{name}") for name in JUDGE_FLAGS})
+    config.configure(judge, reasoner_api_key=reasoner_api_key)
+
+
+def task_options_help() -> str:
+    """The benchmarks' task options, from their definitions."""
+    from raif_eval.benchmarks import BENCHMARKS
+
+    lines = ["task options (--metadata '{\"name\": value}'; recorded in the results):"]
+    for benchmark in BENCHMARKS.values():
+        for option in benchmark.options:
+            if option.name.startswith(f"{benchmark.key}_"):  # the others belong to the task YAMLs
+                choices = "|".join(map(str, option.choices))
+                lines.append(f"  {option.name} {choices} (default {option.default})")
+                lines.append(f"      {option.help}")
+    return "\n".join(lines) + "\n"
 
 
 def _has_flag(argv: list[str], *flags: str) -> bool:
@@ -276,8 +292,6 @@ def _mode_flags(argv: list[str]) -> tuple[list[str], dict[str, str | None]]:
     elif values["cot_model"] or values["cot_max_tokens"] or values["cot_model_api_key"]:
         raise RaifError("--cot_model, --cot_max_tokens and --cot_model_api_key need --cot_model_url (the reasoning "
                         "model's OpenAI-compatible endpoint)")
-    if values["cot_model_api_key"]:  # an environment variable of this process: never in the results
-        os.environ["RAIF_COT_API_KEY"] = values["cot_model_api_key"]
     if metadata:
         argv += ["--metadata", json.dumps(metadata)]
     return argv, values
@@ -298,27 +312,28 @@ def _thinking_flags(argv: list[str], value: str) -> list[str]:
 
 
 def _harness(argv: list[str]) -> None:
-    from raif_eval import lm_eval_patch
+    from raif_eval.harness import patch
 
     if argv[0] not in HARNESS_COMMANDS:  # lm-eval's legacy flag-only form means `run`
         argv = ["run", *argv]
     judge_values = {}
     for name in JUDGE_FLAGS:
         judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
-    export_judge_flags(judge_values)
     argv, mode_values = _mode_flags(argv)
-    lm_eval_patch.after_task_check(_check_reasoner)
-    if _has_flag(argv, "--predict_only", "-x"):  # generation only; `raif-eval judge DIR` scores it later
-        os.environ["RAIF_JUDGE_SKIP"] = "1"
-    lm_eval_patch.after_task_check(_check_judge)
+    if argv[0] == "run":
+        configure_judge(judge_values, reasoner_api_key=mode_values["cot_model_api_key"])
+    patch.after_task_check(_check_reasoner)
+    if not _has_flag(argv, "--predict_only", "-x"):  # generation only: `raif-eval judge DIR` scores it later
+        patch.after_task_check(_check_judge)
     wants_help = _has_flag(argv, "-h", "--help")
     if wants_help and argv[0] == "run":
         print("raif-eval run = lm-eval's run; without --model it evaluates the embedded SmolLM2-135M-Instruct.\n")
         print(JUDGE_HELP)
         print(MODE_HELP)
+        print(task_options_help())
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
-        lm_eval_patch.after_task_check(_prepare_embedded_model)
+        patch.after_task_check(_prepare_embedded_model)
     elif _pop_flag(argv, "--model")[0] == "replay" and not _has_flag(argv, "--apply_chat_template"):
         # replay answers by id, so chat templating changes nothing but lets multi-turn tasks build their turns
         argv.append("--apply_chat_template")
@@ -326,10 +341,10 @@ def _harness(argv: list[str]) -> None:
         argv = _set_flag(argv, "--model", "raif-chat-completions")
     if mode_values["enable_thinking"] is not None and not wants_help:
         argv = _thinking_flags(argv, mode_values["enable_thinking"])
-    builtin = argv[0] == "ls" or lm_eval_patch.builtin_tasks_needed(
+    builtin = argv[0] == "ls" or patch.builtin_tasks_needed(
         _pop_flag(argv, "--tasks", "-t")[0], _pop_flag(argv, "--include_path")[0]
     )
-    lm_eval_patch.install(builtin_tasks=builtin)
+    patch.install(builtin_tasks=builtin)
 
     from lm_eval.__main__ import cli_evaluate
 
@@ -345,15 +360,14 @@ _closing_notes: list[str] = []
 def _check_judge(loaded: dict) -> None:
     """Judged tasks: check the judge endpoint now (one tiny request), before any generation, and record which
     judge scored them in their config (it lands in the results file)."""
-    from raif_eval.judge.filter import judged_tasks
-
-    tasks = judged_tasks(loaded)
-    if not tasks or os.environ.get("RAIF_JUDGE_SKIP"):
-        return
-    from raif_eval.judge.config import JudgeConfig
+    from raif_eval.harness.task import judged_tasks
+    from raif_eval.judge import config as judge_config
     from raif_eval.judge.preflight import preflight
 
-    config = preflight(JudgeConfig.from_env())
+    tasks = judged_tasks(loaded)
+    if not tasks:
+        return
+    config = preflight(judge_config.active())
     info = config.describe()
     for task in tasks:
         task.config.metadata = {**(task.config.metadata or {}), "judge": info}
@@ -365,7 +379,7 @@ def _check_judge(loaded: dict) -> None:
 def _check_reasoner(loaded: dict) -> None:
     """Two-model reasoning: check the reasoning model's endpoint now, before any model is loaded."""
     from raif_eval.judge.preflight import preflight
-    from raif_eval.models.reasoner import config_from
+    from raif_eval.judge.reasoner import config_from
 
     configs = {config_from(task.config.metadata) for task in loaded.get("tasks", {}).values()} - {None}
     for config in configs:

@@ -13,7 +13,6 @@ flags on the command line override the file). ``model_name_or_path: embedded`` i
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass, field
 
@@ -51,6 +50,13 @@ def _reward_funcs(names: list[str]):
             raise SystemExit(f"raif-train: error: unknown reward function {name!r}: use a name from "
                              f"raif_train.rewards ({', '.join(DEFAULT_REWARDS)}) or a dotted import path")
     return funcs
+
+
+def _configure_judge(url: str | None, model: str | None) -> None:
+    """The judge of complex rows: these flags, else the RAIF_JUDGE_* variables (the embedded toy judge)."""
+    from raif_eval.judge import config
+
+    config.configure(config.JudgeConfig.from_env(url=url, model=model))
 
 
 def _model_path(name: str) -> str:
@@ -94,9 +100,7 @@ def grpo(argv: list[str]) -> None:
 
     parser = TrlParser((RAIFScriptArguments, RAIFConfig, ModelConfig), prog="raif-train grpo")
     script, config, model_args = parser.parse_args_and_config(args=argv)
-    for name, value in (("URL", script.judge_url), ("MODEL", script.judge_model)):
-        if value:
-            os.environ[f"RAIF_JUDGE_{name}"] = value
+    _configure_judge(script.judge_url, script.judge_model)
     model_path = _model_path(model_args.model_name_or_path or "embedded")
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     train = _train_dataset(script.train_files, tokenizer, script.max_train_samples)
@@ -177,10 +181,8 @@ def synth(argv: list[str]) -> None:
     from raif_train import bank
 
     bank.use(args.bank)
-    for name, value in (("URL", args.judge_url), ("MODEL", args.judge_model)):
-        if value:
-            os.environ[f"RAIF_JUDGE_{name}"] = value
     try:
+        _configure_judge(args.judge_url, args.judge_model)
         llm_config = preflight(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url \
             else None
         reference = preflight(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved()) \

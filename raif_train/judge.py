@@ -1,10 +1,11 @@
 """The judge of RAIF's judge-constrained rows: one YES/NO request per scoring question, through raif-eval's client.
 
 RAIF scored these with a frozen Qwen2.5-7B-Instruct by forced choice (log-probability of "YES(是)" vs "NO(否)").
-Here the judge is any OpenAI-compatible endpoint (``RAIF_JUDGE_URL``, ``RAIF_JUDGE_MODEL``; the embedded toy judge
-by default), asked greedily with RAIF's prompt; the reply counts as YES when it starts with YES or 是 (after
-whitespace and markdown emphasis), otherwise as NO — an unreadable reply does not earn the constraint. Requests
-are concurrent, retried and cached like every judge call of raif-eval.
+Here the judge is any OpenAI-compatible endpoint (``raif-train``'s ``judge_url``/``judge_model``, else
+``RAIF_JUDGE_URL``, ``RAIF_JUDGE_MODEL``; the embedded toy judge by default), asked greedily with RAIF's prompt;
+the reply counts as YES when it starts with YES or 是 (after whitespace and markdown emphasis), otherwise as NO —
+an unreadable reply does not earn the constraint. Requests are concurrent, retried and cached like every judge
+call of raif-eval.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import re
 from typing import Any
 
-from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge.runner import complete_many
 from raif_train import prompts
@@ -37,6 +38,6 @@ async def ask_all(asks: list[tuple[Any, list[list[dict[str, str]]]]]) -> dict[An
     """``{row: [verdict per question]}`` for ``[(row, [messages per question]), …]``, all asked concurrently."""
     if not asks:
         return {}
-    config = await asyncio.to_thread(preflight, JudgeConfig.from_env())
+    config = await asyncio.to_thread(preflight, judge_config.active())
     replies = iter(await complete_many(config, [(m, PARAMS) for _, conversations in asks for m in conversations]))
     return {key: [is_yes(next(replies).text) for _ in conversations] for key, conversations in asks}

@@ -4,8 +4,9 @@ RAIF's three steps, with open prompts:
 
 1. **Seeds** (:func:`load_seeds`): plain instructions from JSONL, JSON or a ``datasets.save_to_disk`` folder;
    deduplicated (case and whitespace folded), filtered by length and language, sampled with a seed.
-2. **Composition** (:func:`compose`): a tree whose leaves hold rule constraints (:mod:`raif_train.constraints`:
-   IFEval's registry plus ComplexBench's and CELLO's rule types, parameters sampled) and judge-checked constraints
+2. **Composition** (:func:`compose`): a tree whose leaves hold rule constraints (the synthesis types of the
+   verifier registry, :data:`raif_eval.verifiers.SYNTHESIS`: IFEval's instructions plus ComplexBench's and CELLO's
+   rule types, parameters sampled, each worded beside the check that scores it) and judge-checked constraints
    (scoring questions), composed as **And** (all apply), **Chain** (ordered steps, checked by a scoring question;
    the rules below it apply to the whole answer) and **Selection** (if a condition on the seed holds, one branch
    applies, else the other; the condition is decided here, so only the branch that applies is scored), nested to
@@ -36,11 +37,10 @@ from typing import Any
 
 import jinja2
 
-from raif_eval import modes
+from raif_eval import modes, verifiers
 from raif_eval.benchmarks import ifeval
 from raif_eval.judge.runner import complete_all
 from raif_train import bank as banks
-from raif_train import constraints
 from raif_train.bank import TEMPLATES
 from raif_train.rewards import ifeval_record
 
@@ -104,13 +104,12 @@ def load_seeds(path: str | Path, n: int | None = None, seed: int = 0, field: str
 
 
 def _leaf(rng: random.Random, lang: str, used: set[str], n_rules: int, n_questions: int) -> dict[str, Any]:
-    options = [c for c in constraints.for_language(lang) if c.group not in used]
+    options = [c for c in verifiers.synthesis_types(lang) if c.group not in used]
     rules = []
-    for constraint in rng.sample(options, min(n_rules, len(options))):
-        used.add(constraint.group)
-        kwargs = constraint.build(rng, lang)
-        rules.append({"type": constraints.key(constraint), "id": constraint.id, "kwargs": kwargs,
-                      "text": constraint.describe(kwargs, lang)})
+    for kind in rng.sample(options, min(n_rules, len(options))):
+        used.add(kind.group)
+        kwargs = kind.sample(rng, lang, banks.load()[lang])
+        rules.append({"type": kind.key(), "id": kind.id, "kwargs": kwargs, "text": kind(**kwargs).describe(lang)})
     pool = [q for q in banks.load()[lang]["questions"] if q["question"] not in used]
     questions = rng.sample(pool, min(n_questions, len(pool)))
     used.update(q["question"] for q in questions)

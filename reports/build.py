@@ -63,11 +63,11 @@ def _table2_ci(with_samples: list[tuple[str, list[dict]]], table: Table2, n: int
     import numpy as np
 
     from raif_eval.benchmarks import complexbench
-    from raif_eval.reports.table2 import INDEX, missing_mode, rows_of
+    from raif_eval.reports.table2 import INDEX
 
     ci = pd.DataFrame(None, index=table.frame.index, columns=table.frame.columns, dtype=object)
     for label, samples in with_samples:
-        rows, mode = rows_of(samples), missing_mode(samples)
+        rows, mode = complexbench.sample_rows(samples), complexbench.missing_mode(samples)
         rng = np.random.default_rng(seed)
         draws: dict[str, list[float]] = {name: [] for name in INDEX}
         for _ in range(n):

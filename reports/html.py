@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from .model import MISSING, Marks, Report, Table1, Table2
+from raif_eval.reports.model import MISSING, Marks, Report, Table1, Table2
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.jinja"

@@ -6,12 +6,14 @@ never as 0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 MISSING = "–"
+DIGITS = 2  # scores are printed, and marked, at this precision
 
 
 @dataclass
@@ -20,6 +22,15 @@ class Marks:
 
     best: Any = None
     second: Any = None
+
+
+def rank(values: pd.Series, digits: int | None = DIGITS) -> Marks:
+    """Best and second-best label of ``values`` (higher is better), as both tables mark them: NaN is ignored,
+    values are compared as printed (rounded to ``digits``; None: exactly), ties go to the earlier label."""
+    kept = [(label, round(v, digits) if digits is not None else v) for label, v in values.items()
+            if v is not None and not math.isnan(v)]
+    ordered = sorted(kept, key=lambda item: -item[1])  # stable: earlier labels first among equals
+    return Marks(best=ordered[0][0] if ordered else None, second=ordered[1][0] if len(ordered) > 1 else None)
 
 
 @dataclass

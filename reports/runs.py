@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from raif_eval.data import benchmarks
+from raif_eval import modes
+from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.errors import RaifError
 from raif_eval.models import embedded
 
@@ -35,7 +36,7 @@ class Run:
         out = {}
         for task, config in self.results.get("configs", {}).items():
             metadata = config.get("metadata") or {}
-            if metadata.get("benchmark") in benchmarks() and metadata.get("table1", True):
+            if metadata.get("benchmark") in BENCHMARKS and metadata.get("table1", True):
                 out[task] = metadata["benchmark"]
         return out
 
@@ -58,8 +59,6 @@ def model_label(results: dict[str, Any]) -> str:
 def method_label(results: dict[str, Any]) -> str:
     """The prompting mode recorded by ``raif-eval run --mode`` (in any task's metadata), else I/O; "+ <model>"
     when a reasoning model thought first (``--cot_model``)."""
-    from raif_eval import modes
-
     for config in results.get("configs", {}).values():
         metadata = config.get("metadata") or {}
         mode, thinker = metadata.get("raif_mode"), metadata.get("raif_cot_model_url")

@@ -1,7 +1,8 @@
 """Logged samples (``--log_samples``) of a results file: lm-eval writes ``samples_<task>_<stamp>.jsonl`` next to
 ``results_<stamp>.json``. Every breakdown, Table 2 and the confidence intervals are computed from these rows alone:
 each holds the full ``doc`` (with the benchmark record as JSON in ``doc["raw"]``), the raw ``resps``, the scored
-``filtered_resps`` (for judged tasks a JSON string with the judge's verdicts) and the per-sample metric values."""
+``filtered_resps`` (for judged tasks an encoded :class:`~raif_eval.core.Judged`) and the per-sample metric values
+(reading them: :mod:`raif_eval.core.tables`)."""
 
 from __future__ import annotations
 
@@ -29,17 +30,3 @@ def load_samples(results_path: str | Path, task: str) -> list[dict[str, Any]] | 
     """The sample rows of ``task`` in this run, or None when the run was made without ``--log_samples``."""
     path = samples_path(Path(results_path), task)
     return list(_read(path)) if path.is_file() else None
-
-
-def record(sample: dict[str, Any]) -> dict[str, Any]:
-    """The benchmark record of a sample (as the task's loader built it)."""
-    return json.loads(sample["doc"]["raw"])
-
-
-def judged(sample: dict[str, Any]) -> dict[str, Any] | None:
-    """The judge filter's output of a judged task's sample (answer, verdicts, replies), else None."""
-    try:
-        value = json.loads(sample["filtered_resps"][0])
-    except (ValueError, TypeError, IndexError, KeyError):
-        return None
-    return value if isinstance(value, dict) and "judge" in value else None

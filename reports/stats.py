@@ -31,8 +31,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from raif_eval.errors import RaifError
-from raif_eval.judge.posthoc import task_options
-from reports.samples import load_samples
+from raif_eval.harness.patch import include_paths
+from raif_eval.harness.rejudge import latest_results, task_options
+from raif_eval.reports.samples import load_samples
 
 METRIC = "raif_score,raif"
 SCORE = "raif_score"
@@ -50,8 +51,6 @@ def _results_file(run: str | Path) -> Path:
     """A results file, or the one newest results file below a folder (one model folder only)."""
     path = Path(run)
     if path.is_dir():
-        from raif_eval.judge.posthoc import latest_results
-
         found = latest_results(path)
         if len(found) != 1:
             raise RaifError(f"{path} holds runs of {len(found)} models; pass one results_*.json file")
@@ -77,8 +76,6 @@ def _options_key(results: dict[str, Any]) -> str:
 @cache
 def _manager(options_key: str):
     from lm_eval.tasks import TaskManager
-
-    from raif_eval.lm_eval_patch import include_paths
 
     return TaskManager(include_path=include_paths(None), include_defaults=False, metadata=json.loads(options_key))
 

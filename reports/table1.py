@@ -13,13 +13,13 @@ import math
 import pandas as pd
 from tabulate import tabulate
 
-from raif_eval.reports.model import MISSING, Marks, Table1
+from raif_eval.benchmarks import BENCHMARKS
+from raif_eval.reports.model import MISSING, Table1, rank
 from raif_eval.reports.runs import Run
 
 METRIC = "raif_score,raif"
-# (benchmark key, the paper's column name), in the paper's order
-COLUMNS = (("ifeval", "IFEval"), ("cello", "CELLO"), ("cfbench", "CF Bench"), ("complexbench", "Complex Bench"),
-           ("fbbench", "FB Bench"), ("followbench", "Follow Bench"), ("infobench", "Info Bench"))
+# (benchmark key, the paper's column name), in the paper's order: each definition's Table 1 column
+COLUMNS = tuple((key, benchmark.column) for key, benchmark in BENCHMARKS.items())
 AVG = "Avg."
 TOY = "TOY JUDGE"
 
@@ -41,12 +41,6 @@ def judge_notes(run: Run) -> set[str]:
             for config in run.results.get("configs", {}).values()} - {None}
 
 
-def best_two(column: pd.Series) -> Marks:
-    """Highest and second-highest value; NaN ignored, ties go to the earlier row."""
-    ranked = column.dropna().sort_values(ascending=False, kind="stable")
-    return Marks(ranked.index[0] if len(ranked) else None, ranked.index[1] if len(ranked) > 1 else None)
-
-
 def build(runs: list[Run], baseline: str = "I/O") -> Table1:
     rows = {(run.model, run.method): cells(run) for run in runs}
     names = [name for _, name in COLUMNS]
@@ -59,7 +53,7 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
     for model, method in frame.index:
         if method != baseline and (model, baseline) in frame.index:
             delta[model, method] = round(frame.loc[(model, method), AVG], 2) - round(frame.loc[(model, baseline), AVG], 2)
-    marks = {column: best_two(frame[column]) for column in frame.columns}
+    marks = {column: rank(frame[column]) for column in frame.columns}
     notes = []
     if frame[names].isna().any().any():
         notes.append(f"{MISSING}: not evaluated in this run (never scored as 0).")

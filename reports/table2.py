@@ -22,12 +22,10 @@ from typing import Any
 import pandas as pd
 
 from raif_eval.benchmarks import complexbench
-from raif_eval.reports.model import MISSING, Marks, Table2
-from raif_eval.reports.samples import judged, record
+from raif_eval.core.tables import judged_of, scored
+from raif_eval.reports.model import DIGITS, MISSING, Table2, rank
 
 TASK = "raif_complexbench"
-FILTER = "raif"
-DIGITS = 2  # marks compare the values as printed
 
 # complexbench.TABLE2_ROWS -> (Category, ND) as the paper prints them
 INDEX: dict[str, tuple[str, str]] = {
@@ -53,52 +51,18 @@ MARKS_NOTE = (f"Bold / underline: best / second best column of each row, compare
               f"({DIGITS} decimals); on a tie the leftmost column ranks first; missing cells are ignored.")
 
 
-def _raif_rows(samples: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in samples if s.get("filter", FILTER) == FILTER]
-
-
-def rows_of(samples: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """complexbench rows (per instruction) from ``raif_complexbench`` samples, as the task's process_results."""
-    out = []
-    for sample in _raif_rows(samples):
-        value = judged(sample)
-        judge = (value or {}).get("judge") or {}
-        if judge.get("skipped"):
-            raise ValueError(f"{TASK} sample {sample.get('doc_id')} was never judged (--predict_only); run "
-                             f"`raif-eval judge` on the results folder first")
-        out.append(complexbench.row(record(sample), judge.get("verdicts")))
-    return out
-
-
-def missing_mode(samples: Sequence[dict[str, Any]]) -> str:
-    """The run's ``complexbench_missing`` option (travels in every doc)."""
-    modes = {s["doc"].get("missing", "fail") for s in _raif_rows(samples)}
-    if len(modes) > 1:
-        raise ValueError(f"{TASK} samples mix complexbench_missing modes {sorted(modes)}")
-    return modes.pop() if modes else "fail"
-
-
 def column(samples: Sequence[dict[str, Any]]) -> pd.Series:
     """One run's Table 2 column, × 100, NaN for a category without instructions."""
-    values = complexbench.table2(rows_of(samples), missing_mode(samples))
+    values = complexbench.table2(complexbench.sample_rows(samples), complexbench.missing_mode(samples))
     return pd.Series([100 * values[label] for label in complexbench.TABLE2_ROWS],
                      index=pd.MultiIndex.from_tuples(ROWS, names=["Category", "ND"]), dtype=float)
-
-
-def rank(values: pd.Series, digits: int | None = DIGITS) -> Marks:
-    """Best and second-best label of ``values`` (higher is better). NaN is ignored; values are compared rounded
-    to ``digits`` (None: exactly); ties go to the earlier label."""
-    kept = [(label, round(v, digits) if digits is not None else v) for label, v in values.items()
-            if v is not None and not math.isnan(v)]
-    ordered = sorted(kept, key=lambda item: -item[1])  # stable: earlier labels first among equals
-    return Marks(best=ordered[0][0] if ordered else None, second=ordered[1][0] if len(ordered) > 1 else None)
 
 
 def _notes(runs: Sequence[tuple[str, list[dict[str, Any]]]], frame: pd.DataFrame) -> list[str]:
     notes = [AVG_NOTE, MARKS_NOTE]
     for label, samples in runs:
-        rows = rows_of(samples)
-        mode = missing_mode(samples)
+        rows = complexbench.sample_rows(samples)
+        mode = complexbench.missing_mode(samples)
         stats = complexbench.aggregate(rows, mode)
         if stats["missing_judgments"]:
             handled = ("their instructions are left out (complexbench_missing=drop)" if mode == "drop"
@@ -107,7 +71,8 @@ def _notes(runs: Sequence[tuple[str, list[dict[str, Any]]]], frame: pd.DataFrame
         if stats["unknown_rule_results"]:
             notes.append(f"{label}: {stats['unknown_rule_results']} question(s) use a rule the checker does not know "
                          f"(scored 2: failed in DRFR, as upstream).")
-        judge_notes = {((judged(s) or {}).get("judge") or {}).get("note") for s in _raif_rows(samples)} - {None}
+        judge_notes = {(judged.info.get("note") if (judged := judged_of(s)) is not None else None)
+                       for s in scored(samples)} - {None}
         notes.extend(f"{label}: {n}" for n in sorted(judge_notes))
         empty = [f"{c} {d}" for (c, d), v in frame[label].items() if math.isnan(v)]
         if empty:

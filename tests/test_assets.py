@@ -41,7 +41,7 @@ def test_an_unwritable_prefix_falls_back_to_the_cache(tmp_path, monkeypatch):
 def test_lm_eval_ifeval_import_makes_no_download_attempt():
     """With the tables in place, importing lm-eval's IFEval utilities never calls nltk.download."""
     code = ("import nltk; nltk.download = lambda *a, **k: (_ for _ in ()).throw(SystemExit('download attempted'));"
-            "from raif_eval.benchmarks import ifeval; ifeval._registry();"
+            "from raif_eval.verifiers import instructions; instructions.instruction_classes();"
             "from lm_eval.tasks.ifeval import instructions_util as u;"
             "print(len(u.split_into_sentences('One. Two! Three?')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -15,6 +15,7 @@ import pytest
 
 from helpers import SHARED
 from raif_eval.benchmarks import cello
+from raif_eval.verifiers import cello_rules
 
 CELLO = SHARED / "cello"
 
@@ -188,9 +189,9 @@ def test_format_resolve(task_file, index, answer, expected):
 def test_format_resolve_yaml():
     record = rec("extraction", 3)  # no record asks for yaml; same list with the limit swapped
     record["Answer_format"] = [{"criterion": "resolve", "limit": "yaml"}, {"criterion": "keywords", "limit": [":"]}]
-    assert cello.resolve_score("a: [1, 2]", record["Answer_format"]) == 1.0
-    assert cello.resolve_score("just prose", record["Answer_format"]) == 1.0  # safe_load reads it as a string
-    assert cello.resolve_score("a: [1, 2", record["Answer_format"]) == 0.0
+    assert cello_rules.resolve_score("a: [1, 2]", record["Answer_format"]) == 1.0
+    assert cello_rules.resolve_score("just prose", record["Answer_format"]) == 1.0  # safe_load reads it as a string
+    assert cello_rules.resolve_score("a: [1, 2", record["Answer_format"]) == 0.0
     assert cello.score(record, "a: [1, 2")["format"] == 0.5
 
 
@@ -268,10 +269,10 @@ def test_word_min():
 
 
 def test_word_exact_and_min_max_always_pass_and_english_count():
-    assert cello.word_score("", [{"criterion": "word-exact", "limit": 5}]) == 1.0
-    assert cello.word_score("", [{"criterion": "word-min-max", "limit": [5, 9]}]) == 1.0
+    assert cello_rules.word_score("", [{"criterion": "word-exact", "limit": 5}]) == 1.0
+    assert cello_rules.word_score("", [{"criterion": "word-min-max", "limit": [5, 9]}]) == 1.0
     # English: whitespace tokens with at least one ASCII letter or digit ("---" is not one)
-    assert cello.word_score("hello, world! 42 ---", [{"criterion": "word-max", "limit": 2}], "eg") == 1 - 1 / 3
+    assert cello_rules.word_score("hello, world! 42 ---", [{"criterion": "word-max", "limit": 2}], "eg") == 1 - 1 / 3
 
 
 def test_sample_min():
@@ -290,12 +291,12 @@ def test_sample_table_and_number():
     assert record["Count_limit"] == [{"criterion": "sample-table", "limit": 5},
                                      {"criterion": "sample-number", "limit": 5}]
     # header + separator + 5 rows: 6 newlines between the first and the last "|"; text around the table ignored
-    assert cello.sample_score("如下：\n" + TABLE5 + "\n以上。\n\n", record["Count_limit"]) == 1.0
+    assert cello_rules.sample_score("如下：\n" + TABLE5 + "\n以上。\n\n", record["Count_limit"]) == 1.0
     assert cello.score(record, TABLE5 + "\n|6|f|")["count"] == 0.0  # 7 newlines; and 6 > 5 fails the number
     # Table fails (4 rows); the number check then sees only the cut table, so the "5" after it is gone.
     four_rows = "|编号|问题描述|\n|---|---|\n|1|a|\n|2|b|\n|3|c|\n|4|d|\n共5个"
     assert cello.score(record, four_rows)["count"] == 0.0
-    assert cello.sample_score(four_rows, [record["Count_limit"][1]]) == 1.0  # number check alone: sees the 5
+    assert cello_rules.sample_score(four_rows, [record["Count_limit"][1]]) == 1.0  # number check alone: sees the 5
 
 
 @pytest.mark.parametrize("answer, expected", [
@@ -318,9 +319,9 @@ def test_sample_walk_quirks():
     assert cello.score(record, "1 2 3 4 5")["count"] is None
     assert cello.score(rec("brainstorming_single_round", 1), "<type>" * 4)["count"] is None  # sample-mins alone
     # a non-sample entry after a sample one re-runs it; a NULL anywhere makes it nan
-    assert cello.sample_score("3", [{"criterion": "sample-min", "limit": [["3", 1]]},
+    assert cello_rules.sample_score("3", [{"criterion": "sample-min", "limit": [["3", 1]]},
                                     {"criterion": "revise", "limit": "longer"}]) == 1.0
-    assert cello.sample_score("3", [{"criterion": "sample-min", "limit": [["3", 1]]},
+    assert cello_rules.sample_score("3", [{"criterion": "sample-min", "limit": [["3", 1]]},
                                     {"criterion": "NULL", "limit": "NULL"}]) is None
 
 
@@ -339,11 +340,11 @@ def test_sentence_exact(answer, expected):
 
 def test_sentence_other_modes():
     three = "一。二。三。"
-    assert cello.sentence_score(three, [{"criterion": "sentence-max", "limit": 1}]) is None  # upstream bug
-    assert cello.sentence_score(three, [{"criterion": "sentence-min", "limit": 4}]) == 3 / 4
-    assert cello.sentence_score(three, [{"criterion": "sentence-min", "limit": 2}]) == 1.0
-    assert cello.sentence_score(three, [{"criterion": "sentence-min-max", "limit": [2, 3]}]) == 1.0
-    assert cello.sentence_score(three, [{"criterion": "sentence-min-max", "limit": [4, 6]}]) == 0.0
+    assert cello_rules.sentence_score(three, [{"criterion": "sentence-max", "limit": 1}]) is None  # upstream bug
+    assert cello_rules.sentence_score(three, [{"criterion": "sentence-min", "limit": 4}]) == 3 / 4
+    assert cello_rules.sentence_score(three, [{"criterion": "sentence-min", "limit": 2}]) == 1.0
+    assert cello_rules.sentence_score(three, [{"criterion": "sentence-min-max", "limit": [2, 3]}]) == 1.0
+    assert cello_rules.sentence_score(three, [{"criterion": "sentence-min-max", "limit": [4, 6]}]) == 0.0
 
 
 def test_revise_self_always_passes_previous_turn_compares():

@@ -18,8 +18,7 @@ from helpers import SHARED
 from raif_eval.benchmarks import complexbench as cb
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.client import Reply
-from raif_eval.judge.filter import profile
-from raif_eval.judge.runner import DocJudge
+from raif_eval.judge.runner import DocJudge, profile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIX = FIXTURES / "complexbench"

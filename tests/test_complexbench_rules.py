@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from raif_eval.benchmarks import complexbench_rules as cb
+from raif_eval.verifiers import complexbench_rules as cb
 
 # (rule, spans, expected verdict)
 CHECK_CASES = [

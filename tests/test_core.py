@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from raif_eval.core import RuleCheck, apply_dependencies, mean, pooled_mean, run_rule_checks
+from raif_eval.core import Check as RuleCheck, apply_dependencies, mean, pooled_mean, run_rule_checks
 
 
 def counting(test):

@@ -5,7 +5,7 @@ import pytest
 
 from helpers import write_replay
 from raif_eval.core.answers import strip_reasoning
-from raif_eval.filters import StripThinkFilter
+from raif_eval.harness.filters import StripThinkFilter
 
 
 @pytest.mark.parametrize(

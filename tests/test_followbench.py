@@ -12,7 +12,7 @@ import pytest
 from fake_judge import MODEL, FakeJudge, scripted_reply
 from helpers import ADVERSARIAL, SHARED, run_cli, write_replay
 from raif_eval.benchmarks import followbench as fb
-from raif_eval.benchmarks import followbench_rules as rules
+from raif_eval.verifiers import followbench_rules as rules
 from raif_eval.benchmarks.followbench import cell as Cell
 from test_judge_templates_b import official_followbench
 

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from raif_eval.benchmarks import followbench as fb
-from raif_eval.benchmarks import followbench_rules as rules
+from raif_eval.verifiers import followbench_rules as rules
 
 LANGS = ("en", "zh")
 

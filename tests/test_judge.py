@@ -21,8 +21,7 @@ from raif_eval.benchmarks import infobench
 from raif_eval.judge.cache import JudgeCache, request_key
 from raif_eval.judge.client import JudgeClient, JudgeFatalError
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.filter import profile
-from raif_eval.judge.runner import judge_all, run_sync
+from raif_eval.judge.runner import judge_all, profile, run_sync
 
 OFFICIAL = profile("infobench", "official")
 

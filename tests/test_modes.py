@@ -53,9 +53,8 @@ def expected_messages(mode: str, task: str, doc: dict) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def data_env(tmp_path_factory):
     env = data_dir_with_complexbench_fixture(tmp_path_factory.mktemp("data"))
-    saved = {k: os.environ.get(k) for k in (*env, "RAIF_JUDGE_SKIP")}
-    os.environ.update(env)
-    os.environ["RAIF_JUDGE_SKIP"] = "1"  # the model's requests are under test here, not the judge's
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # (predict_only below: the model's requests are under test here, not the judge's)
     yield
     for key, value in saved.items():
         if value is None:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from raif_eval.errors import ReplayError
-from raif_eval.models.replay import ReplayLM, read_responses
+from raif_eval.harness.replay import ReplayLM, read_responses
 
 
 class Req:

@@ -10,9 +10,10 @@ import math
 import pandas as pd
 import pytest
 
+from raif_eval.benchmarks import cello, cfbench, fbbench, followbench, ifeval, infobench
 from raif_eval.reports import breakdowns as bd
-from raif_eval.reports.model import Marks, Table2
-from raif_eval.reports.table2 import rank, table2
+from raif_eval.reports.model import Marks, Table2, rank
+from raif_eval.reports.table2 import table2
 
 
 def sample(doc_id, record, *, filtered=None, answer="answer", **values):
@@ -178,7 +179,7 @@ def _lookup(frame, keys, metric):
 
 
 def test_ifeval_by_instruction():
-    frame = bd.ifeval_by_instruction(IFEVAL)
+    frame = ifeval.by_instruction(IFEVAL)
     assert list(frame.columns) == ["level", "instruction", "metric", "value", "n"]
     expected = {  # (level, id): (strict, loose, entries)
         ("group", "a"): (2 / 4, 4 / 4, 4),  # strict: a:x T F T, a:y F; loose all T
@@ -195,7 +196,7 @@ def test_ifeval_by_instruction():
 
 
 def test_ifeval_by_prompt_size():
-    frame = bd.ifeval_by_prompt_size(IFEVAL)
+    frame = ifeval.by_prompt_size(IFEVAL)
     assert _lookup(frame, {"instructions": 1}, "strict") == (0, 1)
     assert _lookup(frame, {"instructions": 1}, "loose") == (100, 1)
     assert _lookup(frame, {"instructions": 2}, "strict") == (0, 1)
@@ -231,7 +232,7 @@ CFBENCH = [
 
 
 def test_cfbench_by_constraint():
-    frame = bd.cfbench_by_constraint(CFBENCH)
+    frame = cfbench.by_constraint(CFBENCH)
     assert list(frame.columns) == ["by", "label", "metric", "value", "n"]
     types = {  # strict prompts 0, 1, 4 only
         "内容约束": (3 / 3, 3),  # t1, t3, w1
@@ -277,7 +278,7 @@ FOLLOWBENCH = [
 
 
 def test_followbench_grid():
-    frame = bd.followbench_grid(FOLLOWBENCH)
+    frame = followbench.grid(FOLLOWBENCH)
     assert list(frame.columns) == ["category", "level", "metric", "value", "n"]
     cells = {  # (category, level): (HSR, SSR, records)
         ("content", 1): (1, 1, 2),
@@ -315,7 +316,7 @@ CELLO = [
 
 
 def test_cello_grid_skips_criteria_that_do_not_apply():
-    frame = bd.cello_grid(CELLO)
+    frame = cello.grid(CELLO)
     assert list(frame.columns) == ["task_file", "metric", "value", "n"]
     extraction_score = (0.5 + 0.5 + 1.0) / 3  # format mean 0.5, input 0.5, task 1.0 (its None is skipped, not 0)
     cells = {
@@ -360,7 +361,7 @@ FBBENCH = [
 
 
 def test_fbbench_tables():
-    frame = bd.fbbench_tables(FBBENCH)
+    frame = fbbench.tables(FBBENCH)
     assert list(frame.columns) == ["table", "label", "metric", "value", "n"]
     expected = {
         # cells: EC Math 0.75, EC Coding 0.0, RM Math 1.0, RM Coding 0.6 (the dropped sample is absent)
@@ -402,7 +403,7 @@ INFOBENCH = [
 
 
 def test_infobench_by_subset():
-    frame = bd.infobench_by_subset(INFOBENCH)
+    frame = infobench.by_subset(INFOBENCH)
     assert list(frame.columns) == ["by", "label", "metric", "value", "n"]
     expected = {
         ("subset", "Easy"): (2 / 3, 3), ("subset", "Hard"): (1 / 2, 2), ("subset", "all"): (3 / 5, 5),
@@ -473,8 +474,8 @@ def test_breakdowns_of_a_run_folder(tmp_path):
                           "InFoBench by subset and question label",
                           "FollowBench by category and level (raif_followbench_en)",
                           "FollowBench by category and level (raif_followbench_zh)", "Judge usage"}
-    pd.testing.assert_frame_equal(found["IFEval by instruction"], bd.ifeval_by_instruction(IFEVAL))
-    pd.testing.assert_frame_equal(found["InFoBench by subset and question label"], bd.infobench_by_subset(INFOBENCH))
+    pd.testing.assert_frame_equal(found["IFEval by instruction"], ifeval.by_instruction(IFEVAL))
+    pd.testing.assert_frame_equal(found["InFoBench by subset and question label"], infobench.by_subset(INFOBENCH))
     assert set(found["FollowBench by category and level (raif_followbench_zh)"]["category"]) == {"format"}
     for frame in found.values():
         assert isinstance(frame.index, pd.RangeIndex)

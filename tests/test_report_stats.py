@@ -22,8 +22,8 @@ from fake_judge import MODEL, FakeJudge, scripted_reply
 from helpers import run_cli
 from raif_eval.benchmarks import followbench
 from raif_eval.errors import RaifError
-from reports import stats
-from reports.samples import load_samples
+from raif_eval.reports import stats
+from raif_eval.reports.samples import load_samples
 
 TASKS = ("raif_ifeval", "raif_followbench_en")
 LIMIT = 20

@@ -13,8 +13,9 @@ import pytest
 
 from fake_judge import FakeJudge
 from helpers import ROOT, save_tiny_model
+from raif_eval import verifiers
 from raif_eval.benchmarks import ifeval
-from raif_train import constraints, data, synth
+from raif_train import bank, data, synth
 
 SEEDS = [
     "Write a short story about a lighthouse keeper who finds a message in a bottle.",
@@ -82,11 +83,11 @@ def test_records_without_an_endpoint_are_checkable_constraint_by_constraint(tmp_
         assert [r["id"] for r in rules] == target["instruction_id_list"]
         assert questions == target.get("scoring_questions", [])
         for rule in rules:
-            kind = constraints.REGISTRY[rule["type"]]
+            kind = verifiers.SYNTHESIS_BY_KEY[rule["type"]](**rule["kwargs"])
             used[rule["type"]] += 1
             assert rule["text"] in rec["instruction"]
-            assert check(rule, kind.example(rule["kwargs"], True, lang)), (rule, lang)
-            assert not check(rule, kind.example(rule["kwargs"], False, lang)), (rule, lang)
+            assert check(rule, kind.example(True, lang)), (rule, lang)
+            assert not check(rule, kind.example(False, lang)), (rule, lang)
     assert {kind for kind, _ in structures} == set(synth.KINDS)
     assert max(depth for _, depth in structures) >= 2
     assert len(used) >= 10, used
@@ -95,12 +96,12 @@ def test_records_without_an_endpoint_are_checkable_constraint_by_constraint(tmp_
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_constraint_type_passes_its_compliant_example_and_fails_its_violation(lang):
     rng = random.Random(0)
-    for kind in constraints.for_language(lang):
+    for kind in verifiers.synthesis_types(lang):
         for _ in range(3):
-            kwargs = kind.build(rng, lang)
+            kwargs = kind.sample(rng, lang, bank.load()[lang])
             rule = {"id": kind.id, "kwargs": kwargs}
-            assert check(rule, kind.example(kwargs, True, lang)), (kind.id, kwargs)
-            assert not check(rule, kind.example(kwargs, False, lang)), (kind.id, kwargs)
+            assert check(rule, kind(**kwargs).example(True, lang)), (kind.id, kwargs)
+            assert not check(rule, kind(**kwargs).example(False, lang)), (kind.id, kwargs)
 
 
 def test_selection_scores_only_the_branch_that_applies():

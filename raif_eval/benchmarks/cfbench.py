@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from raif_eval import data
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, total
+from raif_eval.core.benchmark import document, record
+from raif_eval.core.tables import frame, judged_of, percent, record_of, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
 
@@ -205,3 +209,101 @@ def raif_score(scores: Mapping[str, float]) -> float:
     """RAIF's "CF Bench" value (spec §8, medium confidence): mean of the all-prompt CSR, ISR and PSR, each
     already rounded to 2 decimals, as a fraction (the paper's table shows it × 100)."""
     return (scores["CSR"] + scores["ISR"] + scores["PSR"]) / 3
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    return [document(r["idx"], r["prompt"], r, split=r["split"]) for r in load_records(data_dir)]
+
+
+def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    verdicts = verdicts_or_failure(judged.verdicts)
+    metrics = prompt_metrics(record(doc), verdicts["scores"], verdicts["parsing"])
+    out: dict[str, Any] = {"raif_score": dict(metrics), **metrics}
+    for split in SPLITS:  # a split's metric is null on the other split's samples
+        for name, value in metrics.items():
+            out[f"{name}_{split}"] = value if doc["split"] == split else None
+    out["judge_fallback"] = int(verdicts["parsing"] == FALLBACK)
+    out["judge_unparsed"] = int(verdicts["parsing"] == UNPARSED)
+    return out
+
+
+def rounded_mean(items: list[float | None]) -> float:
+    """Upstream's ``round(np.mean(values), 2)`` over the prompts that have the metric (NaN for none)."""
+    return benchmark_score([v for v in items if v is not None])
+
+
+def raif_score_of(items: list[dict[str, float]]) -> float:
+    return raif_score({name.upper(): rounded_mean([m[name] for m in items]) for name in ("csr", "isr", "psr")})
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+NO_TYPE = "(none)"  # 129 criteria of the data have an empty primary constraint type
+
+
+def _sample_verdicts(sample: dict[str, Any]) -> dict[str, Any]:
+    judged = judged_of(sample)
+    return verdicts_or_failure(judged.verdicts if judged is not None else None)
+
+
+def by_constraint(samples: list[dict[str, Any]]):
+    """Columns: by, label, metric, value, n.
+
+    - ``by`` = ``primary type`` / ``priority`` (主需, 次需), metric ``satisfaction``: the share of criteria judged
+      met, pooled over criteria (n), **only over prompts whose judge reply parsed strictly** (``judge_parsing``
+      "1"): a fallback reply keeps only its 1-scores, which are not aligned with the criteria, and an unparsed or
+      failed one has none.
+    - ``by`` = ``split`` (easy, hard, all), metrics CSR, ISR, PSR: upstream's ``round(np.mean(...), 2)`` over the
+      prompts (n) of the split, every prompt counted whatever its parsing (as the task's metrics).
+    - ``by`` = ``judge parsing`` ("1" strict, "0" fallback, "-1" unparsed), metric ``share of prompts``.
+    """
+    samples = scored(samples)
+    by_type: dict[str, list[float]] = defaultdict(list)
+    by_priority: dict[str, list[float]] = defaultdict(list)
+    parsing: Counter[str] = Counter()
+    for sample in samples:
+        verdicts = _sample_verdicts(sample)
+        parsing[verdicts["parsing"]] += 1
+        if verdicts["parsing"] != PARSED:
+            continue
+        criteria = record_of(sample)["criteria"]
+        if len(criteria) != len(verdicts["scores"]):
+            raise ValueError(f"CFBench sample {sample.get('doc_id')}: {len(verdicts['scores'])} scores for "
+                             f"{len(criteria)} criteria")
+        for (_text, priority, primary, *_rest), value in zip(criteria, verdicts["scores"]):
+            by_type[primary or NO_TYPE].append(float(value))
+            by_priority[priority].append(float(value))
+    rows = []
+    for label in sorted(by_type, key=lambda t: (-len(by_type[t]), t)):
+        rows.append({"by": "primary type", "label": label, "metric": "satisfaction",
+                     "value": percent(mean(by_type[label])), "n": len(by_type[label])})
+    for label in [p for p in (PRIMARY, SECONDARY) if p in by_priority] + sorted(
+            set(by_priority) - {PRIMARY, SECONDARY}):
+        rows.append({"by": "priority", "label": label, "metric": "satisfaction",
+                     "value": percent(mean(by_priority[label])), "n": len(by_priority[label])})
+    scores = benchmark_scores((s["doc"]["split"], {m: s[m] for m in ("csr", "isr", "psr")}) for s in samples)
+    counts = Counter(s["doc"]["split"] for s in samples)
+    for split in (*SPLITS, "all"):
+        n = len(samples) if split == "all" else counts[split]
+        for metric in ("CSR", "ISR", "PSR"):
+            value = scores[metric if split == "all" else f"{metric}_{split}"]
+            rows.append({"by": "split", "label": split, "metric": metric, "value": percent(value), "n": n})
+    for label in (PARSED, FALLBACK, UNPARSED):
+        rows.append({"by": "judge parsing", "label": label, "metric": "share of prompts",
+                     "value": percent(parsing[label] / len(samples)) if samples else math.nan, "n": parsing[label]})
+    return frame(rows, ("by", "label"))
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="CFBench", column="CF Bench",
+    documents=documents, score=score, judge=judge, max_gen_toks=2048,
+    metrics=(
+        Metric("raif_score", raif_score_of),
+        *(Metric(f"{name}{split}", rounded_mean) for split in ("", "_easy", "_hard") for name in ("csr", "isr", "psr")),
+        Metric("judge_fallback", total, higher_is_better=False),
+        Metric("judge_unparsed", total, higher_is_better=False),
+    ),
+    breakdowns=(Breakdown("CFBench by constraint type, priority and split", by_constraint),),
+)

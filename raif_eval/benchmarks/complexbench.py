@@ -24,11 +24,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from raif_eval import data
-from raif_eval.benchmarks import complexbench_rules as rules
+from raif_eval import data, verifiers
+from raif_eval.core import Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, total
+from raif_eval.core.benchmark import document, record as record_of_doc
+from raif_eval.core.tables import frame, judged_of, percent, record_of, scored
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
+from raif_eval.verifiers import complexbench_rules as rules
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +167,7 @@ _unknown_rules: set[str] = set()
 
 
 def _rule_result(rule: str, spans: list[str]) -> bool | int:
-    result = rules.check(rule, spans)
+    result = verifiers.build("complexbench:rule", rule=rule).verdict(spans)
     if not isinstance(result, bool) and result == UNKNOWN:
         if rule not in _unknown_rules:
             _unknown_rules.add(rule)
@@ -195,16 +198,22 @@ async def judge(judge_: DocJudge, record: dict[str, Any], answer: str | None) ->
 
 # --- dependencies and per-instruction rows --------------------------------------------------------------------
 
+def checks(record: dict[str, Any]) -> list[Check]:
+    """The record's scoring questions as checks (rule-less ones judged; rule ones extracted then ruled), with
+    their prerequisites; category: the question's constraint dimensions."""
+    return [Check(str(q["point_id"]), category="|".join(q["constraint_dimensions"]),
+                  depends_on=tuple(str(d) for d in q["dep"])) for q in record["scoring_questions"]]
+
+
+def _judged_false(value: bool | int) -> bool:
+    return value == False  # noqa: E712 — upstream's test: an unknown rule's 2 never zeroes its dependants
+
+
 def rely(record: dict[str, Any], raw: Sequence[bool | int | None] | None) -> list[bool | int]:
     """Upstream ``get_rely_judgment``: a question is False when any question in its ``dep`` was judged False
     (raw judgments, one level, not transitive); otherwise its own result. Missing results (``None``, or no
     results at all) count as False first, as upstream records a request that failed for good."""
-    judged = _judged(record, raw)
-    out = list(judged)
-    for i, question in enumerate(record["scoring_questions"]):
-        if any(judged[d] == False for d in question["dep"]):  # noqa: E712 — upstream's test: 2 never zeroes
-            out[i] = False
-    return out
+    return apply_dependencies(checks(record), _judged(record, raw), transitive=False, failed=_judged_false)
 
 
 def _judged(record: dict[str, Any], raw: Sequence[bool | int | None] | None) -> list[bool | int]:
@@ -271,8 +280,7 @@ def _rates(rows: Iterable[Row], key: Callable[[Row], str]) -> dict[str, float]:
 
 def overall_drfr(rows: Iterable[Row], missing: str = "fail") -> float:
     """The headline DRFR: satisfied questions over all questions, pooled."""
-    flat = [v for r in kept(rows, missing) for v in r["rely"]]
-    return sum(_satisfied(v) for v in flat) / len(flat) if flat else math.nan
+    return drfr(r["rely"] for r in kept(rows, missing))
 
 
 def categorized_drfr(rows: Iterable[Row], missing: str = "fail") -> dict[str, float]:
@@ -398,3 +406,116 @@ def aggregate(rows: Iterable[Row], missing: str = "fail") -> dict[str, Any]:
         "instructions": len(used),
         "questions": sum(len(r["rely"]) for r in used),
     }
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+CATEGORIES = ("And", "Chain_1", "Chain_2", "Selection_1", "Selection_2", "Selection_3", "Selection_and_Chain_2",
+              "Selection_and_Chain_3")
+
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    records = load_records(settings["complexbench_language"], settings["complexbench_data_file"], data_dir)
+    return [document(r["main_id"], prompt(r), r, category=r["category"], missing=settings["complexbench_missing"])
+            for r in records]
+
+
+def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    record, raw = record_of_doc(doc), judged.verdicts
+    values = row(record, raw)
+    # Verdicts after dependency propagation (True / False / 2 for an unknown rule, which DRFR counts as failed);
+    # an instruction left out under complexbench_missing=drop contributes no question.
+    verdicts = values["rely"] if kept([values], doc["missing"]) else []
+    out: dict[str, Any] = {"raif_score": verdicts, "drfr": verdicts}
+    for category in CATEGORIES:  # a category's DRFR pools only its own instructions' questions
+        out[f"drfr_{category}"] = verdicts if doc["category"] == category else []
+    out["judge_unknown_rules"] = sum(1 for v in (raw or []) if v is not None and v is not True and v is not False)
+    out["judge_missing"] = values["missing"]
+    return out
+
+
+# --- from logged samples: Table 2 and the breakdown -------------------------------------------------------------
+
+def sample_rows(samples: Sequence[dict[str, Any]]) -> list[Row]:
+    """Per-instruction rows from ``raif_complexbench`` samples, as the task's scoring builds them."""
+    out = []
+    for sample in scored(samples):
+        judged = judged_of(sample)
+        if judged is not None and judged.skipped:
+            raise ValueError(f"raif_complexbench sample {sample.get('doc_id')} was never judged (--predict_only); "
+                             "run `raif-eval judge` on the results folder first")
+        out.append(row(record_of(sample), judged.verdicts if judged is not None else None))
+    return out
+
+
+def missing_mode(samples: Sequence[dict[str, Any]]) -> str:
+    """The run's ``complexbench_missing`` option (travels in every doc)."""
+    modes = {s["doc"].get("missing", "fail") for s in scored(samples)}
+    if len(modes) > 1:
+        raise ValueError(f"raif_complexbench samples mix complexbench_missing modes {sorted(modes)}")
+    return modes.pop() if modes else "fail"
+
+
+def _question_counts(rows: Iterable[Row], key: Callable[[Row], str]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[key(r)] += len(r["rely"])
+    return counts
+
+
+def _label_counts(rows: Iterable[Row], labels: Callable[[dict[str, Any]], list[str]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        for question in r["questions"]:
+            for label in labels(question):
+                counts[label] += 1
+    return counts
+
+
+def by_structure(samples: list[dict[str, Any]]):
+    """Upstream's statistics beyond Table 2: DRFR per composition category, task type and nested composition
+    (questions pooled), the accuracy per constraint type, constraint dimension and composition type (a question
+    counts once per listed label; an unknown rule's 2 passes there, as upstream), and the coherent test of
+    Selection. Columns: table, label, metric, value, n (questions, labels, or instructions)."""
+    used = kept(sample_rows(samples), missing_mode(samples))
+    rows = []
+
+    def add(table: str, values: dict[str, float], counts: dict[str, int], metric: str) -> None:
+        for label in sorted(values):
+            rows.append({"table": table, "label": label, "metric": metric, "value": percent(values[label]),
+                         "n": counts[label]})
+
+    add("category", categorized_drfr(used), _question_counts(used, lambda r: r["category"]), "DRFR")
+    add("task type", task_types_drfr(used), _question_counts(used, lambda r: r["task_types"]), "DRFR")
+    add("nested composition", nested_methods_drfr(used),
+        _question_counts(used, lambda r: nested_method(r["composition_types"])), "DRFR")
+    types = constraint_types_and_composition_types_acc(used)
+    add("constraint or composition type", types, _label_counts(
+        used, lambda q: [constraint_type(d) for d in q["constraint_dimensions"]] + list(q["composition_types"])),
+        "accuracy")
+    add("constraint dimension or composition type", each_constraint_dimensions_and_composition_types_acc(used),
+        _label_counts(used, lambda q: list(q["constraint_dimensions"]) + list(q["composition_types"])), "accuracy")
+    for name, value in coherent_test(used).items():
+        rows.append({"table": "coherent test", "label": name, "metric": "share", "value": percent(value),
+                     "n": len(used)})
+    return frame(rows, ("table", "label"))
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="ComplexBench", column="Complex Bench",
+    documents=documents, score=score, judge=judge, max_gen_toks=2048,
+    metrics=(
+        Metric("raif_score", drfr),
+        Metric("drfr", drfr),
+        *(Metric(f"drfr_{category}", drfr) for category in CATEGORIES),
+        Metric("judge_unknown_rules", total, higher_is_better=False),
+        Metric("judge_missing", total, higher_is_better=False),
+    ),
+    options=(Option("complexbench_language", LANGUAGES, "zh", "Chinese instructions and questions, or English ones "
+                    "(the judge prompt stays Chinese, as upstream)"),
+             Option("complexbench_data_file", tuple(DATA_FILES), "data_final", "data_release: the older "
+                    "Chinese-only file RAIF evaluated"),
+             Option("complexbench_missing", MISSING_MODES, "fail", "a question without a judgment counts as failed, "
+                    "or its instruction is left out as RAIF did")),
+    breakdowns=(Breakdown("ComplexBench by category, task type, constraint type and dimension", by_structure),),
+)

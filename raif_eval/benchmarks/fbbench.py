@@ -26,6 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from raif_eval import data
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged
+from raif_eval.core.benchmark import document
+from raif_eval.core.tables import frame, percent, record_of, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -327,3 +330,101 @@ def per_feedback_type(samples: Iterable[Mapping[str, Any]], bench_type: str,
                       digits: int | None = DIGITS) -> dict[str, Scores]:
     """``per_feedback_score_correct.xlsx`` (``bench_type`` EC) or ``…_antisyco.xlsx`` (RM)."""
     return per_label(samples, "feedback_type", bench_type, FEEDBACK_TYPES[bench_type], digits)
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    return [document(position, r["feedback"], r, messages=messages(r), bench_type=r["bench_type"],
+                     task_type=r["task_type"], on_failure=settings["fbbench_on_failure"])
+            for position, r in enumerate(load_records(settings["fbbench_version"], data_dir))]
+
+
+def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    value = score_or_default(judged.verdicts, doc["on_failure"])
+    value = None if value is None else Tagged(value, bench_type=doc["bench_type"], task_type=doc["task_type"])
+    ec = doc["bench_type"] == EC
+    return {"raif_score": value, "fb_overall": value, "fb_score": value,
+            "fb_error_correction": value if ec else None, "fb_response_maintenance": None if ec else value}
+
+
+def _tagged_rows(items: list[Tagged | None]) -> list[Row]:
+    return [(v.tags["bench_type"], v.tags["task_type"], float(v)) for v in items if v is not None]
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+def overall(items: list[Tagged | None]) -> float:
+    return _or_nan(aggregate(_tagged_rows(items)).overall)
+
+
+def error_correction(items: list[Tagged | None]) -> float:
+    return _or_nan(aggregate(_tagged_rows(items)).error_correction)
+
+
+def response_maintenance(items: list[Tagged | None]) -> float:
+    return _or_nan(aggregate(_tagged_rows(items)).response_maintenance)
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+def _scored_samples(samples) -> list[dict[str, Any]]:
+    out = []
+    for sample in scored(samples):
+        rec = record_of(sample)
+        out.append({"bench_type": sample["doc"]["bench_type"], "task_type": sample["doc"]["task_type"],
+                    "score": sample["fb_score"], "error_type": rec.get("error_type") or [],
+                    "feedback_type": rec.get("feedback_type") or []})
+    return out
+
+
+def tables(samples: list[dict[str, Any]]):
+    """Upstream's tables (rounded to 4 digits as upstream, then × 100): ``overall`` (EC, RM, Overall), ``task
+    type`` (the EC and RM cells of each task type and their mean: the 16-cell grid), ``error type`` (EC samples),
+    ``feedback type`` (each bench type's own feedback types). Samples whose judgment was dropped (``fb_score``
+    null) are left out, as upstream. Columns: table, label, metric (EC | RM | Overall), value, n (scored
+    samples)."""
+    rows_in = _scored_samples(samples)
+    kept = [s for s in rows_in if s["score"] is not None]
+    names = (("EC", "error_correction", EC), ("RM", "response_maintenance", RM), ("Overall", "overall", None))
+    rows = []
+
+    def add(table: str, label: str, scores: Scores, members: list[dict[str, Any]],
+            metrics: Sequence[str] = ("EC", "RM", "Overall")) -> None:
+        for metric, field, bench in names:
+            if metric in metrics:
+                n = sum(1 for s in members if bench is None or s["bench_type"] == bench)
+                rows.append({"table": table, "label": label, "metric": metric,
+                             "value": percent(getattr(scores, field)), "n": n})
+
+    add("overall", "all", aggregate(rows_of(rows_in)), kept)
+    for task_type, scores in per_task_type(rows_in).items():
+        add("task type", task_type, scores, [s for s in kept if s["task_type"] == task_type])
+    for error_type, scores in per_error_type(rows_in).items():
+        members = [s for s in kept if s["bench_type"] == EC and error_type in s["error_type"]]
+        add("error type", error_type, scores, members, ("EC",))
+    for bench, metric in ((EC, "EC"), (RM, "RM")):
+        for feedback_type, scores in per_feedback_type(rows_in, bench).items():
+            members = [s for s in kept if s["bench_type"] == bench and feedback_type in s["feedback_type"]]
+            add(f"feedback type ({metric})", feedback_type, scores, members, (metric,))
+    return frame(rows, ("table", "label"))
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="FB-Bench", column="FB Bench",
+    documents=documents, score=score, judge=judge, max_gen_toks=4096,
+    metrics=(
+        Metric("raif_score", overall),
+        Metric("fb_overall", overall),
+        Metric("fb_error_correction", error_correction),
+        Metric("fb_response_maintenance", response_maintenance),
+        Metric("fb_score", overall),
+    ),
+    options=(Option("fbbench_version", tuple(VERSIONS), "v3", "v3: the leaderboard's 591 dialogues; v1: the 734 RAIF "
+                    "used, with the v1 judge prompt"),
+             Option("fbbench_on_failure", ON_FAILURE, "zero", "a record never validly judged scores 0, or is left "
+                    "out as upstream does")),
+    breakdowns=(Breakdown("FB-Bench by task, error and feedback type", tables),),
+)

@@ -20,12 +20,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from raif_eval import data
-from raif_eval.benchmarks import followbench_rules as rules
-from raif_eval.core import Tagged
+from raif_eval import data, verifiers
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, total
+from raif_eval.core.benchmark import document, record as record_of_doc
+from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
+from raif_eval.verifiers import followbench_rules as rules
 
 BENCH = "followbench"
 LANG_DIRS = {"en": "data", "zh": "data_zh"}
@@ -37,7 +39,7 @@ UNPARSED = -1
 ON_UNPARSED = ("minus_one", "zero")
 
 
-def load_records(lang: str, data_dir: str | None = None) -> list[dict[str, Any]]:
+def load_records(lang: str = "en", data_dir: str | None = None) -> list[dict[str, Any]]:
     """Level >= 1 records of every category, in file order, each with what scoring needs: its native id, the
     instructions of levels 0..L of its group (for the judge prompt), its group and whether a rule checks it."""
     if lang not in LANG_DIRS:
@@ -126,7 +128,8 @@ def judge_prompt(record: dict[str, Any], answer: str) -> str:
 
 
 async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[float] | None:
-    """``[hard, soft]`` of one record: from its rule, or from one judge request (single user turn).
+    """``[hard, soft]`` of one record: from its rule (checked here, in code), or from one judge request (single
+    user turn).
 
     ``None`` if the request failed for good; :func:`score` reads that as upstream reads its ``error`` reply.
     """
@@ -138,15 +141,18 @@ async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[f
 
 
 def rule_scores(record: dict[str, Any], answer: str) -> list[float]:
-    ok = rules.verdict(record, answer, record["language"], record["file_category"])
+    """The rule's verdict as ``[hard, soft]`` (the registry's ``followbench:rule``)."""
+    ok = verifiers.build("followbench:rule", record=record, lang=record["language"],
+                         file_category=record["file_category"]).check(answer)
     return [int(ok), float(ok)]
 
 
 def score(record: dict[str, Any], answer: str, verdicts: Sequence[float] | None,
           on_unparsed: str = "minus_one") -> tuple[float, float]:
-    """(hard, soft) of one record. Rules are re-run here, so rule-checked records never depend on the judge."""
+    """(hard, soft) of one record from its verdicts. A rule-checked record whose judging stage never ran (judging
+    deferred, or stopped by an endpoint error) is checked here, so it never depends on the judge."""
     if record["rule"]:
-        hard, soft = rule_scores(record, answer)
+        hard, soft = verdicts if verdicts is not None else rule_scores(record, answer)
     elif verdicts is None:  # the judge never answered: upstream stores "error", which parses as unreadable
         hard, soft = UNPARSED, UNPARSED
     else:
@@ -235,3 +241,87 @@ def csl_per_category(items: Iterable[Tagged | None]) -> dict[str, float]:
 def csl(items: Iterable[Tagged | None]) -> float:
     """Mean CSL over the categories present (upstream reports CSL per category only)."""
     return _mean(list(csl_per_category(items).values()))
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    return [document(r["id"], r["instruction"], r, category=r["file_category"], level=r["level"],
+                     rule_checked=r["rule"], on_unparsed=settings["followbench_on_unparsed"])
+            for r in load_records(settings["language"], data_dir)]
+
+
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    record = record_of_doc(doc)
+    hard, soft = score(record, answer, judged.verdicts, doc["on_unparsed"])
+    tags = (record["file_category"], record["level"], record["group"])
+    h, s = cell(hard, *tags), cell(soft, *tags)
+    metrics: dict[str, Any] = {"raif_score": h, "hsr": h, "ssr": s, "csl": h, "hsr_weighted": h, "ssr_weighted": s}
+    for level in LEVELS:  # a level's metric is null on the other levels' samples
+        metrics[f"hsr_level{level}"] = h if level == record["level"] else None
+        metrics[f"ssr_level{level}"] = s if level == record["level"] else None
+    # Records the judge left without a verdict (unreadable reply, or no reply at all): scored -1, or 0 if asked.
+    verdicts = judged.verdicts
+    unparsed = not record["rule"] and (verdicts is None or verdicts[0] == UNPARSED)
+    return {**metrics, "judge_unparsed": int(unparsed)}
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+def grid(samples: list[dict[str, Any]]):
+    """HSR and SSR per (category, level) — :func:`rates` on the logged per-sample values re-tagged with their
+    cell, so an unparsed judge reply (−1) lowers the rate as upstream — then per category the CSL (levels, not
+    × 100; n = groups) and the number of unparsed judge replies (n = samples). Columns: category, level (1–5, or
+    ``all``), metric, value, n."""
+    hard, soft, per_category = [], [], defaultdict(list)
+    for sample in scored(samples):
+        doc = sample["doc"]
+        tags = (doc["category"], doc["level"], record_of_doc(doc)["group"])
+        hard.append(cell(sample["hsr"], *tags))  # -1 (unreadable judge reply) kept, as upstream
+        soft.append(cell(sample["ssr"], *tags))
+        per_category[doc["category"]].append(sample)
+    hsr, ssr = rates(hard), rates(soft)
+    csl_ = csl_per_category(hard)
+    sizes: dict[tuple[str, int], int] = defaultdict(int)
+    for c in hard:
+        sizes[c.tags["category"], c.tags["level"]] += 1
+    groups = {category: len({c.tags["group"] for c in hard if c.tags["category"] == category})
+              for category in per_category}
+    categories = [c for c in CATEGORIES if c in per_category] + sorted(set(per_category) - set(CATEGORIES))
+    rows = []
+    for category in categories:
+        for level in sorted(level for c, level in hsr if c == category):
+            for metric, table in (("HSR", hsr), ("SSR", ssr)):
+                rows.append({"category": category, "level": level, "metric": metric,
+                             "value": percent(table[category, level]), "n": sizes[category, level]})
+        rows.append({"category": category, "level": "all", "metric": "CSL", "value": csl_[category],
+                     "n": groups[category]})
+        unparsed = sum(int(s.get("judge_unparsed") or 0) for s in per_category[category])
+        rows.append({"category": category, "level": "all", "metric": "unparsed", "value": unparsed,
+                     "n": len(per_category[category])})
+    out = frame(rows, ("category", "level"))
+    out["level"] = out["level"].astype(object)
+    return out
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="FollowBench", column="Follow Bench",
+    documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
+    metrics=(
+        Metric("raif_score", raif_score),
+        Metric("hsr", overall),
+        Metric("ssr", overall),
+        Metric("csl", csl),
+        *(Metric(f"{kind}_level{level}", at_level(level)) for kind in ("hsr", "ssr") for level in LEVELS),
+        Metric("hsr_weighted", weighted),
+        Metric("ssr_weighted", weighted),
+        Metric("judge_unparsed", total, higher_is_better=False),
+    ),
+    # `language` is the task's own (raif_followbench_en / _zh), not a run option named followbench_…: re-judging
+    # and comparisons carry the run options over to every task.
+    options=(Option("language", tuple(LANG_DIRS), "en", "the English (code/) or Chinese (code_zh/) benchmark"),
+             Option("followbench_on_unparsed", ON_UNPARSED, "minus_one", "an unreadable judge reply scores -1 as "
+                    "upstream, or 0")),
+    profile_of=lambda settings: "official_zh" if settings["language"] == "zh" else None,
+    breakdowns=(Breakdown("FollowBench by category and level", grid),),
+)

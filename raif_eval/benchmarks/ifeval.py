@@ -9,63 +9,30 @@ Two deliberate differences, both documented in the README:
   (key, instruction index), so the verdict is reproducible and strict and loose test the same letter.
 * langdetect is seeded (``DetectorFactory.seed = 0``) and initialised once under a lock.
 
-The ``training`` profile is the checker set RAIF trains with (raif-training.md §3), for ``raif_train``'s rule
-rewards: ``relation`` also accepts 至少 / 少于; keywords and forbidden words are matched literally (``re.escape``);
-``repeat_prompt`` accepts an answer that opens with a quote and tolerates a missing ``prompt_to_repeat``;
-``language:response_language`` knows ``zh-cn`` and ``zh-tw``; and ``detectable_format:xml_format`` exists (parsed
-with ElementTree, else RAIF's tag-pair pattern; RAIF's own version raised ``NameError`` and stripped characters
-instead of the code fence). It also checks the rule types of the other benchmarks on the whole response:
-``complexbench:rule`` (``{"rule": "model_length:[50,200]"}`` and the other ComplexBench rule strings),
-``cello:keywords`` and ``cello:word_count``. The ``official`` profile is Google's checkers, unchanged.
+Each instruction is checked by the verifier registry (:mod:`raif_eval.verifiers`): the ``official`` profile is
+Google's checkers, unchanged; the ``training`` profile is the checker set RAIF trains with, which ``raif_train``'s
+rule rewards and ``raif-train synth`` use through :func:`strict`.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import re
 import string
-import xml.etree.ElementTree as ElementTree
-import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from raif_eval import data
-from raif_eval.assets import ensure_punkt_tab
-from raif_eval.core import RuleCheck, mean, pooled_mean, run_rule_checks
+from raif_eval import data, verifiers
+from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks
+from raif_eval.core.benchmark import document, record as record_of_doc
+from raif_eval.core.tables import frame, percent, record_of, scored
 
 BENCH = "ifeval"
 DATA_FILE = "input_data.jsonl"
 RAIF_SCORE_CHOICES = ("prompt_level_strict_acc", "prompt_level_loose_acc", "mean4")
-PROFILES = ("official", "training")
-TRAINING_RELATIONS = {"至少": "at least", "少于": "less than"}
-TRAINING_LANGUAGES = ("zh-cn", "zh-tw")
-REPEAT_PLACEHOLDER = "x" * 21  # RAIF's stand-in for a missing prompt_to_repeat: never matches a real answer
-XML_PATTERN = re.compile(r"(<\?xml\s.*\?>)?.*<.*>.*</.*>", re.S)
-
-_langdetect_lock = threading.Lock()
-_langdetect_ready = False
-
-
-def _registry():
-    ensure_punkt_tab()  # before lm-eval's instructions_util is imported: it would try nltk.download otherwise
-    from lm_eval.tasks.ifeval import instructions_registry
-
-    return instructions_registry.INSTRUCTION_DICT
-
-
-def _init_langdetect() -> None:
-    global _langdetect_ready
-    if _langdetect_ready:
-        return
-    with _langdetect_lock:
-        if not _langdetect_ready:
-            from langdetect import DetectorFactory, detector_factory
-
-            DetectorFactory.seed = 0
-            detector_factory.init_factory()
-            _langdetect_ready = True
+PROFILES = verifiers.PROFILES
 
 
 def load_records(data_dir: str | None = None) -> list[dict[str, Any]]:
@@ -83,123 +50,34 @@ def _valid_letter(letter: Any) -> bool:
     return isinstance(letter, str) and len(letter) == 1 and "a" <= letter.lower() <= "z"
 
 
-def build_checks(record: dict[str, Any], profile: str = "official") -> tuple[RuleCheck, ...]:
+def build_checks(record: dict[str, Any], profile: str = "official") -> tuple[Check, ...]:
     if profile not in PROFILES:
         raise ValueError(f"IFEval profile must be one of {PROFILES}, not {profile!r}")
     return _build_checks(json.dumps(record, sort_keys=True), profile)
 
 
 @lru_cache(maxsize=4096)
-def _build_checks(record_json: str, profile: str = "official") -> tuple[RuleCheck, ...]:
+def _build_checks(record_json: str, profile: str = "official") -> tuple[Check, ...]:
     record = json.loads(record_json)
-    registry = _registry()
     checks = []
     for index, (instruction_id, kwargs) in enumerate(zip(record["instruction_id_list"], record["kwargs"])):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if instruction_id == "keywords:letter_frequency" and not _valid_letter(kwargs.get("letter")):
             kwargs["letter"] = pinned_letter(record["key"], index)
-        if profile == "training":
-            check = _training_check(instruction_id, kwargs, registry)
-        else:
-            instruction = registry[instruction_id](instruction_id)
-            instruction.build_description(**kwargs)
-            args = instruction.get_instruction_args()
-            if args and "prompt" in args:  # as upstream; no registered checker takes a `prompt` argument today
-                instruction.build_description(prompt=record["prompt"])
-            check = instruction.check_following
+        verifier = verifiers.build(instruction_id, profile, prompt=record["prompt"], **kwargs)
         checks.append(
-            RuleCheck(
+            Check(
                 id=f"{index}:{instruction_id}",
-                test=lambda text, check=check: bool(text.strip()) and bool(check(text)),
+                test=lambda text, check=verifier.check: bool(text.strip()) and bool(check(text)),
                 category=instruction_id.split(":")[0],
             )
         )
     return tuple(checks)
 
 
-def _training_check(instruction_id: str, kwargs: dict[str, Any], registry: dict):
-    """The check function of one instruction in the training profile (see the module docstring)."""
-    if instruction_id == "detectable_format:xml_format":
-        return _is_xml
-    if instruction_id in OTHER_RULES:
-        return OTHER_RULES[instruction_id](**kwargs)
-    if "relation" in kwargs:
-        kwargs["relation"] = TRAINING_RELATIONS.get(kwargs["relation"], kwargs["relation"])
-    if instruction_id == "language:response_language" and kwargs.get("language") in TRAINING_LANGUAGES:
-        language = kwargs["language"]
-        return lambda text: _detect(text) == language
-    if instruction_id == "combination:repeat_prompt":
-        prompt = (kwargs.get("prompt_to_repeat") or REPEAT_PLACEHOLDER).strip().lower()
-        return lambda text: any(text.strip().lower().startswith(q + prompt) for q in ("", "'", '"'))
-    instruction = registry[instruction_id](instruction_id)
-    instruction.build_description(**kwargs)
-    if instruction_id == "keywords:existence":
-        words = [re.escape(w) for w in instruction._keywords]
-        return lambda text: all(re.search(w, text, flags=re.IGNORECASE) for w in words)
-    if instruction_id == "keywords:frequency":
-        word, frequency = re.escape(instruction._keyword), instruction._frequency
-        at_least = instruction._comparison_relation == "at least"
-
-        def frequency_check(text: str) -> bool:
-            count = len(re.findall(word, text, flags=re.IGNORECASE))
-            return count >= frequency if at_least else count < frequency
-
-        return frequency_check
-    if instruction_id == "keywords:forbidden_words":
-        words = [re.escape(w) for w in instruction._forbidden_words]
-        return lambda text: not any(re.search(rf"\b{w}\b", text, flags=re.IGNORECASE) for w in words)
-    return instruction.check_following
-
-
-def _complexbench_rule(rule: str):
-    from raif_eval.benchmarks import complexbench_rules
-
-    complexbench_rules.check(rule, ["probe"])  # an unreadable rule fails now, not per response
-    return lambda text: complexbench_rules.check(rule, [text]) is True
-
-
-def _cello_keywords(keywords: list[str]):
-    from raif_eval.benchmarks import cello
-
-    return lambda text: cello.cover(text, keywords) == 1.0
-
-
-def _cello_word_count(criterion: str, limit: int):
-    from raif_eval.benchmarks import cello
-
-    if criterion not in ("word-max", "word-min"):
-        raise ValueError(f"cello:word_count takes word-max or word-min, not {criterion!r}")
-    return lambda text: cello.word_score(text, [{"criterion": criterion, "limit": limit}]) == 1.0
-
-
-# Rule types of the other benchmarks, on the whole response (training profile only): a ComplexBench rule string
-# (e.g. "model_length:[50,200]", Chinese-aware), CELLO's task-prescribed phrases (all present, case-sensitive) and
-# its CJK-character count limits.
-OTHER_RULES = {"complexbench:rule": _complexbench_rule, "cello:keywords": _cello_keywords,
-               "cello:word_count": _cello_word_count}
-
-
-def _detect(text: str) -> str | None:
-    import langdetect
-
-    try:
-        return langdetect.detect(text)
-    except langdetect.LangDetectException:
-        return None
-
-
-def _is_xml(text: str) -> bool:
-    body = text.strip()
-    for fence in ("```xml", "```Xml", "```XML", "```"):
-        if body.startswith(fence):
-            body = body[len(fence):]
-            break
-    body = body.removesuffix("```").strip()
-    try:
-        ElementTree.fromstring(body)
-        return True
-    except ElementTree.ParseError:
-        return XML_PATTERN.match(body) is not None
+def clear_check_cache() -> None:
+    """Forget the built checks (benchmarks time a whole evaluation, which builds each document's checks once)."""
+    _build_checks.cache_clear()
 
 
 def loose_variants(response: str) -> list[str]:
@@ -237,13 +115,11 @@ class IFEvalScore:
 
 def strict(record: dict[str, Any], response: str, profile: str = "official") -> list[bool]:
     """Strict verdicts only: what rewards need, without the eight loose variants."""
-    _init_langdetect()
     return run_rule_checks(build_checks(record, profile), [response])
 
 
 def score(record: dict[str, Any], response: str, profile: str = "official") -> IFEvalScore:
     """Strict and loose verdicts of every instruction of ``record`` on ``response``."""
-    _init_langdetect()
     checks = build_checks(record, profile)
     memo: dict[tuple[str, str], bool] = {}
     strict = run_rule_checks(checks, [response], memo)
@@ -259,3 +135,86 @@ def aggregate(per_doc: list[dict[str, Any]]) -> dict[str, float]:
         "prompt_level_loose_acc": mean(d["prompt_level_loose_acc"] for d in per_doc),
         "inst_level_loose_acc": pooled_mean(d["inst_level_loose_acc"] for d in per_doc),
     }
+
+
+# --- the task -------------------------------------------------------------------------------------------------
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    # The chosen headline metric travels in each doc, so samples alone say how raif_score was computed.
+    return [document(r["key"], r["prompt"], r, raif_score_metric=settings["ifeval_raif_score"])
+            for r in load_records(data_dir)]
+
+
+def score_doc(doc: dict[str, Any], answer: str, judged: None = None) -> dict[str, Any]:
+    metrics = score(record_of_doc(doc), answer).metrics()
+    mode = doc["raif_score_metric"]
+    # mean4 needs the instruction-level lists, so its per-doc value is the whole record of four.
+    return {"raif_score": dict(metrics) if mode == "mean4" else metrics[mode], **metrics}
+
+
+def raif_score(items: list[Any]) -> float:
+    """The chosen accuracy; for ``mean4`` the per-doc values are the four metrics, averaged after aggregation."""
+    if items and isinstance(items[0], dict):
+        return mean(aggregate(items).values())
+    return mean(items)
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+def _entries(samples) -> list[tuple[str, bool, bool]]:
+    entries = []
+    for sample in scored(samples):
+        ids = record_of(sample)["instruction_id_list"]
+        strict_, loose = sample["inst_level_strict_acc"], sample["inst_level_loose_acc"]
+        if not len(ids) == len(strict_) == len(loose):
+            raise ValueError(f"IFEval sample {sample.get('doc_id')}: {len(ids)} instructions but "
+                             f"{len(strict_)}/{len(loose)} strict/loose verdicts")
+        entries += list(zip(ids, strict_, loose))
+    return entries
+
+
+def by_instruction(samples: list[dict[str, Any]]):
+    """Strict and loose accuracy per instruction group (the id's prefix before ``:``) and per instruction id, each
+    a micro average over instruction entries (the official report's tiers). Columns: level (``group`` |
+    ``instruction``), instruction, metric (``strict`` | ``loose``), value, n (entries)."""
+    by: dict[tuple[str, str], list[tuple[bool, bool]]] = defaultdict(list)
+    for instruction_id, strict_, loose in _entries(samples):
+        by["group", instruction_id.split(":")[0]].append((strict_, loose))
+        by["instruction", instruction_id].append((strict_, loose))
+    rows = []
+    for level in ("group", "instruction"):
+        for key in sorted(k for lv, k in by if lv == level):
+            verdicts = by[level, key]
+            for i, metric in enumerate(("strict", "loose")):
+                rows.append({"level": level, "instruction": key, "metric": metric,
+                             "value": percent(pooled_mean([[v[i] for v in verdicts]])), "n": len(verdicts)})
+    return frame(rows, ("level", "instruction"))
+
+
+def by_prompt_size(samples: list[dict[str, Any]]):
+    """Prompt-level strict and loose accuracy by the number of instructions in the prompt. Columns: instructions,
+    metric, value, n (prompts)."""
+    by: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for sample in scored(samples):
+        by[len(record_of(sample)["instruction_id_list"])].append(sample)
+    rows = [{"instructions": size, "metric": metric, "value": percent(mean(s[f"prompt_level_{metric}_acc"]
+                                                                           for s in by[size])), "n": len(by[size])}
+            for size in sorted(by) for metric in ("strict", "loose")]
+    return frame(rows, ("instructions",))
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="IFEval", column="IFEval",
+    documents=documents, score=score_doc,
+    metrics=(
+        Metric("raif_score", raif_score),
+        Metric("prompt_level_strict_acc", mean),
+        Metric("inst_level_strict_acc", pooled_mean),
+        Metric("prompt_level_loose_acc", mean),
+        Metric("inst_level_loose_acc", pooled_mean),
+    ),
+    options=(Option("ifeval_raif_score", RAIF_SCORE_CHOICES, "prompt_level_strict_acc",
+                    "the Table 1 metric: prompt-level strict (RAIF's), prompt-level loose, or the mean of the four"),),
+    breakdowns=(Breakdown("IFEval by instruction", by_instruction),
+                Breakdown("IFEval by instructions per prompt", by_prompt_size)),
+)

@@ -9,10 +9,13 @@ the questions never asked leave the denominator. DRFR pools every asked question
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
 
 from raif_eval import data
-from raif_eval.core import pooled_mean
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr
+from raif_eval.core.benchmark import document, record
+from raif_eval.core.tables import frame, percent, record_of, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
 
@@ -78,6 +81,59 @@ def drfr_values(record: dict[str, Any], verdicts: list[bool | None] | None) -> l
     return verdicts
 
 
-def drfr(per_doc: list[list[bool | None]]) -> float:
-    """Satisfied questions over asked questions, pooled; unreadable replies (``None``) count as not satisfied."""
-    return pooled_mean([[v is True for v in doc] for doc in per_doc])
+# --- the task -------------------------------------------------------------------------------------------------
+
+def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
+    return [document(r["id"], prompt(r), r) for r in load_records(data_dir)]
+
+
+def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    rec = record(doc)
+    values = drfr_values(rec, judged.verdicts)
+    # Easy/Hard DRFR pool only their own subset's questions: the other subset's samples contribute nothing.
+    easy = rec["subset"] == EASY
+    return {"raif_score": values, "drfr": values, "drfr_easy": values if easy else [],
+            "drfr_hard": [] if easy else values}
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+SUBSETS = {EASY: "Easy", HARD: "Hard"}
+LABELS = ("Content", "Format", "Number", "Style", "Linguistic")
+
+
+def by_subset(samples: list[dict[str, Any]]):
+    """DRFR (pooled over asked questions: questions left unasked after an unreadable reply are out of the
+    denominator, an unreadable reply counts as not met — :func:`raif_eval.core.drfr`) for Easy, Hard and all, and
+    per question label (a question with several labels counts once for each). Columns: by (``subset`` |
+    ``label``), label, metric, value, n (questions)."""
+    per_subset: dict[str, list[list[bool | None]]] = defaultdict(list)
+    per_label: dict[str, list[bool | None]] = defaultdict(list)
+    for sample in scored(samples):
+        rec = record_of(sample)
+        values = list(sample["drfr"])
+        per_subset[SUBSETS.get(rec["subset"], rec["subset"])].append(values)
+        labels = rec.get("question_label") or []
+        for value, question_labels in zip(values, labels):  # asked questions are a prefix of the list
+            for label in question_labels:
+                per_label[label].append(value)
+    rows = []
+    for subset in [*SUBSETS.values(), *sorted(set(per_subset) - set(SUBSETS.values()))]:
+        if subset in per_subset:
+            rows.append({"by": "subset", "label": subset, "metric": "DRFR",
+                         "value": percent(drfr(per_subset[subset])), "n": sum(len(v) for v in per_subset[subset])})
+    everything = [v for docs in per_subset.values() for v in docs]
+    rows.append({"by": "subset", "label": "all", "metric": "DRFR", "value": percent(drfr(everything)),
+                 "n": sum(len(v) for v in everything)})
+    for label in [*(x for x in LABELS if x in per_label), *sorted(set(per_label) - set(LABELS))]:
+        rows.append({"by": "label", "label": label, "metric": "DRFR",
+                     "value": percent(drfr([per_label[label]])), "n": len(per_label[label])})
+    return frame(rows, ("by", "label"))
+
+
+BENCHMARK = Benchmark(
+    key=BENCH, name="InFoBench", column="Info Bench",
+    documents=documents, score=score, judge=judge,
+    metrics=(Metric("raif_score", drfr), Metric("drfr", drfr), Metric("drfr_easy", drfr), Metric("drfr_hard", drfr)),
+    breakdowns=(Breakdown("InFoBench by subset and question label", by_subset),),
+)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A reported metric: the per-sample values ``process_results`` logs under ``name``, aggregated over the
+    documents by ``aggregate``."""
+
+    name: str
+    aggregate: Callable[[list[Any]], float]
+    higher_is_better: bool = True
 
 
 class Tagged(float):
@@ -39,6 +50,13 @@ def pooled_mean(per_doc: Iterable[Sequence[float | bool]]) -> float:
     """Micro average: every verdict of every document counts once (IFEval instruction level, DRFR)."""
     flat = [v for doc in per_doc for v in doc]
     return sum(flat) / len(flat) if flat else float("nan")
+
+
+def drfr(per_doc: Iterable[Sequence[Any]]) -> float:
+    """Decomposed Requirements Following Ratio (InFoBench, ComplexBench): verdicts that are exactly ``True`` over
+    all verdicts, pooled over documents. Anything else fails: ``False``, an unreadable reply (``None``),
+    ComplexBench's unknown-rule ``2``."""
+    return pooled_mean([[v is True for v in doc] for doc in per_doc])
 
 
 def total(values: Iterable[float | int]) -> float | int:

@@ -118,10 +118,10 @@ class JudgeClient:
                     status = exc.status_code
                     if status != 429 and status < 500 and status not in (408, 409):
                         if not _too_long(exc):
-                            raise JudgeFatalError(_fatal_message(self.config, status, exc)) from None
+                            raise JudgeFatalError(fatal_message(self.config, status, exc)) from None
                         self.usage.failures += 1  # this prompt exceeds the judge's context; the others may not
                         return self._done(Reply(None, error=f"{self.config.host} answered HTTP {status}: "
-                                                            f"{_brief(exc)}"))
+                                                            f"{error_brief(exc)}"))
                     error, delay = f"HTTP {status}", self._backoff(retry, _retry_after(exc))
                     continue
                 except (openai.APIConnectionError, _httpx.HTTPError, ValueError, KeyError, TypeError, IndexError,
@@ -173,7 +173,7 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _brief(exc: openai.APIStatusError) -> str:
+def error_brief(exc: openai.APIStatusError) -> str:
     try:
         body = exc.response.json()
         return str(body.get("error", {}).get("message") or body)[:300]
@@ -183,16 +183,17 @@ def _brief(exc: openai.APIStatusError) -> str:
 
 def _too_long(exc: openai.APIStatusError) -> bool:
     """A 4xx about this prompt (its length or content), which fails one request, not the whole configuration."""
-    brief = _brief(exc).lower()
+    brief = error_brief(exc).lower()
     return exc.status_code in (400, 413, 422) and any(k in brief for k in TOO_LONG + PROMPT_REJECTED)
 
 
-def _fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
+def fatal_message(config: JudgeConfig, status: int, exc: openai.APIStatusError) -> str:
     what = FATAL_STATUS.get(status, "rejected the request")
     if status == 404:
         hint = f"check {config.flags.model_flag} (GET /v1/models lists what the endpoint serves)"
-        return (f"{config.flags.name} endpoint {config.url} {what} model {config.model!r} (HTTP 404: {_brief(exc)}); "
+        return (f"{config.flags.name} endpoint {config.url} {what} model {config.model!r} "
+                f"(HTTP 404: {error_brief(exc)}); "
                 f"{hint}")
     hint = (f"check {config.flags.key_flag}" if status in (401, 403)
             else f"check the {config.flags.name} settings and the server's log")
-    return f"{config.flags.name} endpoint {config.url} {what} (HTTP {status}: {_brief(exc)}); {hint}"
+    return f"{config.flags.name} endpoint {config.url} {what} (HTTP {status}: {error_brief(exc)}); {hint}"

@@ -1,5 +1,10 @@
 """Judge endpoint configuration: flags of ``raif-eval run``/``raif-eval judge`` or the same names as env vars.
 
+The command line builds one :class:`JudgeConfig` from its flags (falling back to the variables) and makes it the
+process's judge with :func:`configure`; the judge filter, the start-up check and re-judging all read
+:func:`active`. Without a configured judge (plain ``lm_eval``, the Python API) :func:`active` reads the
+variables.
+
 | flag | env var | default |
 | --- | --- | --- |
 | ``--judge_url`` | ``RAIF_JUDGE_URL`` | ``embedded`` (the in-process toy judge) |
@@ -26,6 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from raif_eval.errors import RaifError
+from raif_eval.judge.templates import JUDGES_DIR
 from raif_eval.paths import cache_dir
 
 EMBEDDED = "embedded"
@@ -50,8 +56,6 @@ ROLES = {
 
 @cache
 def presets() -> dict[str, dict]:
-    from raif_eval.judge.templates import JUDGES_DIR
-
     return yaml.safe_load((JUDGES_DIR / "presets.yaml").read_text(encoding="utf-8"))
 
 
@@ -158,3 +162,25 @@ TOY_NOTE = (
     "TOY JUDGE: scored by the embedded SmolLM2-135M-Instruct, not the benchmark's judge model. These numbers are "
     "NOT comparable with published ones; pass --judge_url/--judge_model for a real judge."
 )
+
+
+# --- the process's judge ------------------------------------------------------------------------------------
+
+_configured: JudgeConfig | None = None
+_reasoner_key: str | None = None
+
+
+def configure(config: JudgeConfig | None, *, reasoner_api_key: str | None = None) -> None:
+    """Set this process's judge (None: read the ``RAIF_JUDGE_*`` variables again). ``reasoner_api_key``: the
+    two-model reasoning endpoint's key, kept out of task metadata (which lands in the results)."""
+    global _configured, _reasoner_key
+    _configured, _reasoner_key = config, reasoner_api_key
+
+
+def active() -> JudgeConfig:
+    """The judge in force: the configured one, else the one the ``RAIF_JUDGE_*`` variables describe."""
+    return _configured if _configured is not None else JudgeConfig.from_env()
+
+
+def reasoner_api_key() -> str | None:
+    return _reasoner_key or os.environ.get("RAIF_COT_API_KEY") or os.environ.get("OPENAI_API_KEY") or None

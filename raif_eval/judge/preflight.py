@@ -7,7 +7,7 @@ from dataclasses import replace
 import openai
 
 from raif_eval.errors import RaifError
-from raif_eval.judge.client import FATAL_STATUS, _brief, _fatal_message
+from raif_eval.judge.client import FATAL_STATUS, error_brief, fatal_message
 from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.runner import run_sync
 
@@ -52,9 +52,10 @@ async def _probe(config: JudgeConfig) -> JudgeConfig:
                         f"{reason}); start the server or fix {config.flags.url_flag}") from None
     except openai.APIStatusError as exc:
         if exc.status_code in FATAL_STATUS:
-            raise RaifError(_fatal_message(replace(config, model=model), exc.status_code, exc)) from None
+            raise RaifError(fatal_message(replace(config, model=model), exc.status_code, exc)) from None
         if exc.status_code >= 500:
-            raise RaifError(f"the {config.flags.name} endpoint {config.url} answered HTTP {exc.status_code} ({_brief(exc)}); "
+            raise RaifError(f"the {config.flags.name} endpoint {config.url} answered HTTP {exc.status_code} "
+                            f"({error_brief(exc)}); "
                             "check the server's log") from None
         return replace(config, model=model)  # e.g. a 400 for max_tokens=1: the endpoint and the model exist
     finally:

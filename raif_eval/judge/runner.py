@@ -3,7 +3,8 @@
 A benchmark supplies a *program* — ``async def program(judge: DocJudge, record, answer) -> verdicts`` — that asks
 the judge what the official protocol asks (one request, a re-asked request, or a multi-turn conversation) and
 returns JSON-serialisable verdicts. The runner gives each document its own :class:`DocJudge`, whose transcript
-keeps every raw reply, parse failure and token count, and drives all programs under one progress bar.
+keeps every raw reply, parse failure and token count, drives all programs under one progress bar, and returns one
+:class:`~raif_eval.core.Judged` per document.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, NamedTuple
 
+import yaml
 from tqdm.auto import tqdm
 
+from raif_eval.core.judged import Judged, Transcript
 from raif_eval.judge.cache import JudgeCache
 from raif_eval.judge.client import JudgeClient, JudgeFatalError, Reply, Usage
 from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge.templates import JUDGES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +44,13 @@ class JudgeProfile:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class Transcript:
-    """Per-document judge bookkeeping, written into the logged sample."""
-
-    replies: list[dict[str, Any]] = field(default_factory=list)
-    parse_failures: int = 0
-    errors: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    fatal: str | None = None
+@cache
+def profile(benchmark: str, name: str) -> JudgeProfile:
+    """Profile ``name`` of ``judges/<benchmark>/profiles.yaml``."""
+    table = yaml.safe_load((JUDGES_DIR / benchmark / "profiles.yaml").read_text(encoding="utf-8"))
+    if name not in table:
+        raise ValueError(f"{benchmark} has no judge profile {name!r} (profiles: {', '.join(table)})")
+    return JudgeProfile(name=name, **table[name])
 
 
 class Asked(NamedTuple):
@@ -96,17 +98,7 @@ class DocJudge:
 
 
 Program = Callable[..., Awaitable[Any]]
-
-
-@dataclass
-class Judged:
-    """The result of one document: the program's verdicts (None if it could not finish) and its transcript."""
-
-    verdicts: Any
-    transcript: Transcript
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"verdicts": self.verdicts, **asdict(self.transcript)}
+Item = tuple[Any, str]  # (record, answer)
 
 
 @dataclass
@@ -116,9 +108,9 @@ class JudgeRun:
     fatal: str | None = None  # set when a misconfigured endpoint stopped the run
 
 
-def judge_all(program: Program, items: Sequence[tuple], profile: JudgeProfile, config: JudgeConfig,
+def judge_all(program: Program, items: Sequence[Item], profile: JudgeProfile, config: JudgeConfig,
               desc: str = "judging") -> JudgeRun:
-    """Run ``program(judge, *item)`` for every item, concurrently.
+    """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently.
 
     A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
     ``transcript.fatal``; everything already judged is in the cache for the rerun.
@@ -150,7 +142,7 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> No
             log.exception("judging item %d failed", index)
             judge.transcript.fatal = f"{type(exc).__name__}: {exc}"
             verdicts = None
-        results[index] = Judged(verdicts, judge.transcript)
+        results[index] = Judged(item[1], verdicts, judge.transcript)
         bar.update()
         if bar.n % step == 0 or bar.n == len(items):  # formatting the postfix on every update costs more than a hit
             usage = client.usage
@@ -178,7 +170,7 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> No
         cache.close()
     for index, result in enumerate(results):
         if result is None:
-            results[index] = Judged(None, Transcript(fatal=fatal))
+            results[index] = Judged(items[index][1], None, Transcript(fatal=fatal))
     run.results, run.usage, run.fatal = results, client.usage, fatal
 
 

@@ -1,1 +1,1 @@
-"""Model backends: the ``replay`` backend and the embedded default model."""
+"""The embedded default model (SmolLM2-135M-Instruct from PyPI), prepared once for lm-eval's hf backend."""

@@ -13,12 +13,12 @@ resumes where it stopped. They are made for all of a task's documents before the
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from raif_eval.core.answers import split_reasoning
 from raif_eval.errors import RaifError
+from raif_eval.judge import config as judge_config
 from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.runner import complete_all
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 REWRITE = ("Here's my original input request:\n```\n{original_content}\n```\n\nHere's my another model's reasoning "
            "process:\n{reasoning}\n\nBased on this reasoning, provide your response directly to me:")
 TIMEOUT_S = 600.0  # reasoning models think for minutes
-METADATA_KEYS = ("raif_cot_model_url", "raif_cot_model", "raif_cot_max_tokens")
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,8 @@ def rewrite(messages: list[dict[str, str]], reasoning: str) -> list[dict[str, st
 def config_from(metadata: dict[str, Any] | None) -> JudgeConfig | None:
     """The reasoning model's endpoint from task metadata (``--cot_model_url``/``--cot_model``), or None.
 
-    The API key comes from ``RAIF_COT_API_KEY`` (``--cot_model_api_key``), then ``OPENAI_API_KEY``: never from
-    metadata, which lands in the results file.
+    The API key is ``--cot_model_api_key``, else ``RAIF_COT_API_KEY``, then ``OPENAI_API_KEY``: never from
+    metadata, which lands in the results file. Concurrency and cache are the judge's.
     """
     metadata = metadata or {}
     url = metadata.get("raif_cot_model_url")
@@ -56,11 +55,10 @@ def config_from(metadata: dict[str, Any] | None) -> JudgeConfig | None:
         return None
     if str(url) == "embedded":
         raise RaifError("--cot_model_url needs an OpenAI-compatible endpoint (a URL or a preset such as vllm)")
-    key = os.environ.get("RAIF_COT_API_KEY") or os.environ.get("OPENAI_API_KEY")
-    concurrency = int(os.environ.get("RAIF_JUDGE_CONCURRENCY") or 32)
-    config = JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None, api_key=key,
-                         timeout=TIMEOUT_S, concurrency=concurrency, cache=os.environ.get("RAIF_JUDGE_CACHE"),
-                         role="reasoner")
+    judge = judge_config.active()
+    config = JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None,
+                         api_key=judge_config.reasoner_api_key(), timeout=TIMEOUT_S, concurrency=judge.concurrency,
+                         cache=judge.cache, role="reasoner")
     return config.resolved()
 
 

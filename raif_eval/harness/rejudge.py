@@ -14,7 +14,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from raif_eval import benchmarks
 from raif_eval.errors import RaifError
+from raif_eval.harness.patch import include_paths
+from raif_eval.judge import config as judge_config
+from raif_eval.judge.preflight import preflight
 
 
 def latest_results(output_dir: Path) -> list[Path]:
@@ -43,12 +47,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    from raif_eval.judge.config import JudgeConfig
-    from raif_eval.judge.filter import uses_judge
-    from raif_eval.judge.preflight import preflight
-    from raif_eval.lm_eval_patch import include_paths
-
-    judge = preflight(JudgeConfig.from_env())
+    judge = preflight(judge_config.active())
     written = []
     for results_path in latest_results(Path(output_dir)):
         old = json.loads(results_path.read_text(encoding="utf-8"))
@@ -73,7 +72,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
                 log_samples=True, apply_chat_template=True,  # multi-turn tasks build chat turns; replay ignores them
             )
         for config in out["configs"].values():
-            if uses_judge(config.get("filter_list")):
+            if _judged(config):
                 config["metadata"] = {**config.get("metadata", {}), "judge": judge.describe()}
         out["raif_rejudged"] = {"from": results_path.name, "model_name": old.get("model_name"),
                                 "judge": judge.describe()}
@@ -90,6 +89,11 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     if judge.embedded:
         print(f"raif-eval: {judge.describe()['note']}", file=sys.stderr)
     return written
+
+
+def _judged(config: dict[str, Any]) -> bool:
+    key = (config.get("metadata") or {}).get("benchmark")
+    return key in benchmarks.BENCHMARKS and benchmarks.BENCHMARKS[key].judged
 
 
 def task_options(results: dict[str, Any]) -> dict[str, Any]:

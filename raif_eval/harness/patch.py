@@ -35,7 +35,6 @@ def include_paths(include_path) -> list[str | Path]:
 
     A single string with ``os.pathsep`` is split, as lm-eval's help texts promise but its code does not do.
     """
-    import raif_eval.harness  # noqa: F401  (registers the filter and the replay backend)
     from raif_eval.tasks import TASKS_DIR
 
     if include_path is None:

@@ -18,6 +18,9 @@ import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from raif_eval.verifiers.base import Verifier
 
 RULE_SOURCES = frozenset({
     "E2E", "WIKIEVENTS", "CONLL2003", "text_editing", "cnn_dailymail", "xsum", "samsum", "gigaword", "arxiv",
@@ -261,3 +264,13 @@ def verdict(record: dict, generation: str, lang: str, file_category: str) -> boo
             return _format_22(generation, level, lang)
         return all(format_30_verdicts(generation, level))
     raise ValueError(f"FollowBench record (source {source!r}) is not rule-checked")
+
+
+class FollowBenchRule(Verifier):
+    """A rule-checked FollowBench record (``record``: its ``level``, ``source``, ``category``, ``example_id`` and
+    ``target``; ``lang``; ``file_category``): 1/0 for all of its level's constraints at once."""
+
+    id = "followbench:rule"
+
+    def check(self, text: Any) -> bool:
+        return verdict(self.kwargs["record"], text, self.kwargs["lang"], self.kwargs["file_category"])

@@ -52,6 +52,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from raif_eval.verifiers.base import Verifier
+
 UNKNOWN = 2  # upstream's verdict for a rule it does not recognise
 
 # --- extractor reply → spans (upstream `rule_based_evaluation.preprocess`) -------------------------------------
@@ -502,3 +504,92 @@ def check(rule: str, spans: Sequence[str]) -> bool | int:
         return _first_span_verdict(family, rule, "")
     return (_first_span_verdict(family, rule, unwrap(spans[0]))
             or _first_span_verdict(family, rule, spans[0]))
+
+
+# --- the registry's ComplexBench verifier ----------------------------------------------------------------------
+
+class ComplexBenchRule(Verifier):
+    """A ComplexBench rule string (``rule``, e.g. ``model_length:[50,200]``). The benchmark applies it to the
+    spans an extractor names (:meth:`verdict`, three-valued, as upstream); as a training constraint it checks the
+    whole response (:meth:`check`)."""
+
+    id = "complexbench:rule"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule = kwargs["rule"]
+
+    def verdict(self, spans: Sequence[str]) -> bool | int:
+        return check(self.rule, spans)
+
+    def check(self, text: Any) -> bool:
+        return check(self.rule, [text]) is True
+
+
+class TrainingRule(ComplexBenchRule):
+    """The training profile's reading: an unreadable rule fails when the verifier is built (a bad training row
+    shows up at once, not as a crash in the middle of training)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check(self.rule, ["probe"])
+
+
+def _listed(rule: str) -> list[str]:
+    return rule.split(":", 1)[1].strip("[]").split(",")
+
+
+class CharLength(TrainingRule):
+    """The character-length rule (counts characters, so it suits Chinese)."""
+
+    name, group, languages = "length", "length", ("en", "zh")
+
+    @classmethod
+    def sample(cls, rng, lang, words):
+        low = rng.choice([100, 150, 200])
+        return {"rule": f"model_length:[{low},{low * 4}]"}
+
+    def describe(self, lang):
+        low, high = _listed(self.rule)
+        return (f"The response must be between {low} and {high} characters long." if lang == "en"
+                else f"回答的长度在{low}到{high}个字符之间。")
+
+    def example(self, ok, lang):
+        low, high = (int(x) for x in _listed(self.rule))
+        return ("字" if lang == "zh" else "a") * (low if ok else high + 1)
+
+
+class Opening(TrainingRule):
+    """The starts-with rule (the phrase carries no ASCII punctuation, which the rule would remap)."""
+
+    name, group, languages = "opening", "start", ("en", "zh")
+
+    @classmethod
+    def sample(cls, rng, lang, words):
+        return {"rule": f"model_startswith:{rng.choice(words['openings'])}"}
+
+    def describe(self, lang):
+        phrase = self.rule.split(":", 1)[1]
+        return f"Begin your response with \"{phrase}\"." if lang == "en" else f"回答以“{phrase}”开头。"
+
+    def example(self, ok, lang):
+        phrase = self.rule.split(":", 1)[1]
+        tail = " and the rest." if lang == "en" else "，后面是正文。"
+        return phrase + tail if ok else ("Some words, then " if lang == "en" else "一些文字，然后") + phrase
+
+
+class ForbiddenWordsZh(TrainingRule):
+    """The forbidden-word rule: plain substring matching, which works for Chinese."""
+
+    name, group, languages = "forbidden", "forbidden", ("zh",)
+
+    @classmethod
+    def sample(cls, rng, lang, words):
+        return {"rule": f"model_forbidden_word:[{','.join(rng.sample(words['forbidden'], 2))}]"}
+
+    def describe(self, lang):
+        return "回答中不要出现" + "或".join(f"“{w}”" for w in _listed(self.rule)) + "。"
+
+    def example(self, ok, lang):
+        word = _listed(self.rule)[0]
+        return "这是一段平实的文字。" if ok else f"这段文字{word}很平实。"

@@ -1,0 +1,124 @@
+"""A benchmark, defined once.
+
+Each module of :mod:`raif_eval.benchmarks` ends with one :class:`Benchmark`: how its documents are read, how a
+document and a response become verdicts (rule checks from :mod:`raif_eval.verifiers`; judge checks through the
+judge program it names), the per-sample metric values and their aggregations, its Table 1 column, its report
+breakdowns, its options and its protocol variants. The lm-eval tasks (:mod:`raif_eval.harness`), re-judging, the
+reports and the training rewards all read these definitions; a task YAML only names the benchmark and the
+protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from raif_eval.core.aggregate import Metric
+from raif_eval.core.judged import JUDGE_METRICS, Judged
+from raif_eval.errors import RaifError
+
+Document = dict[str, Any]  # an lm-eval document: doc_id, prompt, raw (the record as JSON), flat extras
+Settings = dict[str, Any]  # the resolved options of one task: {"protocol": name, <option>: value, ...}
+
+
+def document(native_id: Any, prompt: str, record: Mapping[str, Any], **extra: Any) -> Document:
+    """The common document shape: native id (as a string, for replay), prompt text, the full record as JSON (Arrow
+    needs one type per column, and several benchmarks mix types inside their records), and flat fields that
+    samples and reports read (``messages``, split, category, options that scoring needs, …)."""
+    return {"doc_id": str(native_id), "prompt": prompt, "raw": json.dumps(record, ensure_ascii=False), **extra}
+
+
+def record(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The benchmark record of a document."""
+    return json.loads(doc["raw"])
+
+
+@dataclass(frozen=True)
+class Option:
+    """A task option, set with ``--metadata '{"<name>": <value>}'`` and recorded in the results."""
+
+    name: str
+    choices: tuple[Any, ...]
+    default: Any
+    help: str = ""
+
+    def check(self, value: Any) -> Any:
+        if value not in self.choices:
+            raise RaifError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, not {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A way of running and scoring the benchmark: ``official`` (the benchmark's own code) or a variant such as
+    the RAIF paper's. ``profile`` names the judge profile (``judges/<key>/profiles.yaml``); ``defaults`` are the
+    option values the protocol implies unless the user sets them."""
+
+    name: str
+    profile: str = "official"
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+OFFICIAL = Protocol("official")
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A report table of one run, computed from the task's logged samples alone."""
+
+    title: str
+    build: Callable[[list[dict[str, Any]]], Any]  # samples -> pandas.DataFrame
+
+
+JudgeProgram = Callable[..., Awaitable[Any]]  # async (DocJudge, record, answer) -> JSON-serialisable verdicts
+Scorer = Callable[[Document, str, "Judged | None"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    key: str  # the data, judge-template and task-metadata key ("cfbench")
+    name: str  # as its authors write it ("CFBench")
+    column: str  # its RAIF Table 1 column ("CF Bench")
+    documents: Callable[[Settings, str | None], Iterable[Document]]  # (settings, data_dir) -> documents
+    score: Scorer  # (document, scored answer, judged or None) -> per-sample metric values
+    metrics: tuple[Metric, ...]  # raif_score first; judged benchmarks also get JUDGE_METRICS
+    judge: JudgeProgram | None = None  # the official judging protocol of one document; None: scored in code
+    options: tuple[Option, ...] = ()
+    protocols: tuple[Protocol, ...] = (OFFICIAL,)
+    breakdowns: tuple[Breakdown, ...] = ()
+    max_gen_toks: int = 1280
+    profile_of: Callable[[Settings], str | None] | None = None  # a judge profile that depends on the options
+
+    @property
+    def judged(self) -> bool:
+        return self.judge is not None
+
+    def all_metrics(self) -> tuple[Metric, ...]:
+        return self.metrics + (JUDGE_METRICS if self.judged else ())
+
+    def protocol(self, name: str | None) -> Protocol:
+        for protocol in self.protocols:
+            if protocol.name == (name or self.protocols[0].name):
+                return protocol
+        raise RaifError(f"{self.key} has no protocol {name!r}; choose from "
+                        f"{', '.join(p.name for p in self.protocols)}")
+
+    def settings(self, metadata: Mapping[str, Any] | None) -> Settings:
+        """The protocol and every option of a task, from its metadata (unset options: the protocol's default,
+        else the option's); a bad value is a one-line :class:`RaifError`."""
+        metadata = metadata or {}
+        protocol = self.protocol(metadata.get("protocol"))
+        out: Settings = {"protocol": protocol.name}
+        for option in self.options:
+            value = metadata.get(option.name)
+            if value is None:
+                value = protocol.defaults.get(option.name, option.default)
+            out[option.name] = option.check(value)
+        return out
+
+    def profile(self, settings: Settings) -> str:
+        """The judge profile of these settings."""
+        chosen = self.profile_of(settings) if self.profile_of is not None else None
+        return chosen or self.protocol(settings.get("protocol")).profile

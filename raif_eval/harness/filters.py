@@ -1,0 +1,89 @@
+"""The ``raif`` filter pipeline's own steps: strip the reasoning, then (judged benchmarks) judge every response.
+
+``raif_strip_think`` applies the extraction policy of :mod:`raif_eval.core.answers`. ``raif_judge`` comes after
+``take_first`` in a judged task's pipeline (the task class adds it from the benchmark's definition): it runs the
+definition's judge program over all of the task's documents at once and returns, per document, an encoded
+:class:`~raif_eval.core.Judged`, which the task decodes in ``process_results``. It never raises: lm-eval would
+discard all the generations of the run. A failure is recorded per document and reported in the metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lm_eval.api.filter import Filter
+from lm_eval.api.registry import register_filter
+
+from raif_eval import benchmarks
+from raif_eval.core import Judged, Transcript
+from raif_eval.core.answers import UNCLOSED_CHOICES, strip_reasoning
+from raif_eval.core.benchmark import record
+from raif_eval.judge import config as judge_config
+from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge.preflight import preflight
+from raif_eval.judge.runner import judge_all, profile
+
+log = logging.getLogger(__name__)
+
+
+@register_filter("raif_strip_think")
+class StripThinkFilter(Filter):
+    """Scores the answer, not the reasoning; the raw output stays in the logged ``resps``."""
+
+    def __init__(self, unclosed_think: str = "empty", **kwargs) -> None:
+        if unclosed_think not in UNCLOSED_CHOICES:
+            raise ValueError(f"unclosed_think must be one of {UNCLOSED_CHOICES}, not {unclosed_think!r}")
+        self.unclosed_think = unclosed_think
+        super().__init__(**kwargs)
+
+    def apply(self, resps, docs):
+        out, unclosed, total = [], 0, 0
+        for doc_resps in resps:
+            kept = []
+            for resp in doc_resps:
+                text, was_unclosed = strip_reasoning(resp, self.unclosed_think)
+                kept.append(text)
+                unclosed += was_unclosed
+                total += 1
+            out.append(kept)
+        if unclosed:
+            action = "scored as empty answers" if self.unclosed_think == "empty" else "scored as they are"
+            log.warning("%d of %d responses open <think> without closing it; %s (raise max_gen_toks for "
+                        "reasoning models)", unclosed, total, action)
+        return out
+
+
+@register_filter("raif_judge")
+class JudgeFilter(Filter):
+    """Judges with the active judge configuration (:func:`raif_eval.judge.config.active`); ``deferred`` (lm-eval's
+    ``predict_only``) only records the answers, for ``raif-eval judge`` to score later."""
+
+    def __init__(self, benchmark: str, profile: str = "official", deferred: bool = False, **kwargs) -> None:
+        self.benchmark, self.profile_name, self.deferred = benchmarks.get(benchmark), profile, deferred
+        super().__init__(**kwargs)
+
+    def apply(self, resps, docs):
+        answers = [r if isinstance(r, str) else (r[0] if r else "") for r in resps]
+        if self.deferred:
+            return [Judged(a, skipped=True).encode() for a in answers]
+        key = self.benchmark.key
+        config: JudgeConfig | None = None
+        try:
+            config = preflight(judge_config.active())
+            run = judge_all(self.benchmark.judge, [(record(d), a) for d, a in zip(docs, answers)],
+                            profile(key, self.profile_name), config, desc=f"judging {key}")
+            results, fatal = run.results, run.fatal
+            log.info("%s judge: %s", key, run.usage.as_dict())
+        except Exception as exc:  # noqa: BLE001 — see the module docstring
+            fatal = f"{type(exc).__name__}: {exc}"
+            results = [Judged(a, None, Transcript(fatal=fatal)) for a in answers]
+        if fatal:
+            log.error("%s: judging stopped (%s); %d of %d documents have no verdicts. Fix the judge and rerun: "
+                      "cached verdicts are reused.", key, fatal, sum(r.verdicts is None for r in results),
+                      len(results))
+        info = {"profile": self.profile_name, **(config.describe() if config else {})}
+        if config is not None and config.embedded:
+            log.warning(info["note"])
+        for result in results:
+            result.info = info
+        return [result.encode() for result in results]

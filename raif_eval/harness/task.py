@@ -1,0 +1,191 @@
+"""The lm-eval task class every raif-eval task uses (``class: !function raif_eval.harness.task.RaifTask``).
+
+A task YAML names its benchmark and protocol (``metadata: {benchmark: cfbench, protocol: official}``); the class
+builds the rest of the lm-eval configuration from the benchmark's definition (:mod:`raif_eval.benchmarks`), once
+for all tasks: the dataset, ``process_results``, the metric list, the judge step of the ``raif`` filter, the
+generation budget, and the resolved options in the metadata (so ``results["configs"]`` shows every one). It also
+does what a YAML cannot express:
+
+* **Dialogues.** A document with ``messages`` (``[{"role", "content"}, …]`` ending with the user turn to answer)
+  is sent as real chat turns; any other document is the single user turn ``doc_to_text``.
+* **Inference mode.** ``--mode io|cot|sdc|raif`` (task metadata ``raif_mode``, template ``raif_mode_template``)
+  changes the system message and the last user turn through :mod:`raif_eval.modes`.
+* **Two-model reasoning.** With ``raif_cot_model_url`` set, a reasoning model thinks about every document first
+  and the last user turn is rewritten around its reasoning (:mod:`raif_eval.judge.reasoner`).
+* **Answer statistics.** Every task reports ``no_answer``: the fraction of outputs with nothing left to score
+  once the reasoning is stripped (:mod:`raif_eval.core.answers`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import datasets
+from lm_eval.api.task import ConfigurableTask
+from lm_eval.filters import build_filter_ensemble
+
+from raif_eval import benchmarks, modes
+from raif_eval.core import Benchmark, Judged, Metric, mean
+from raif_eval.core.answers import has_answer
+from raif_eval.errors import RaifError
+from raif_eval.judge.preflight import preflight
+from raif_eval.judge import reasoner
+
+FILTER = "raif"
+NO_ANSWER = Metric("no_answer", mean, higher_is_better=False)
+
+
+class Documents:
+    """A benchmark's documents as lm-eval's ``custom_dataset`` (called with the task's metadata)."""
+
+    def __init__(self, benchmark: Benchmark) -> None:
+        self.benchmark = benchmark
+
+    def __call__(self, data_dir: str | None = None, **metadata: Any) -> datasets.DatasetDict:
+        docs = self.benchmark.documents(self.benchmark.settings(metadata), data_dir)
+        return datasets.DatasetDict({"test": datasets.Dataset.from_list(list(docs))})
+
+    def __repr__(self) -> str:
+        return f"raif_eval.benchmarks.{self.benchmark.key}.BENCHMARK.documents"
+
+    def __deepcopy__(self, memo: dict) -> Documents:  # lm-eval deep-copies configs when it writes them out
+        return self
+
+
+class SampleScorer:
+    """``process_results`` of a benchmark: the judged result decoded once, the definition's per-sample values,
+    the judge's bookkeeping, and ``no_answer``."""
+
+    def __init__(self, benchmark: Benchmark) -> None:
+        self.benchmark = benchmark
+
+    def __call__(self, doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+        value = results[0] if results else ""
+        if not self.benchmark.judged:
+            return {**self.benchmark.score(doc, value, None), NO_ANSWER.name: float(not has_answer(value))}
+        judged = Judged.decode(value)
+        if judged is None:  # a filter output that is not ours: nothing was judged
+            judged = Judged(value if isinstance(value, str) else "")
+        return {**self.benchmark.score(doc, judged.answer, judged), **judged.bookkeeping(),
+                NO_ANSWER.name: float(not has_answer(judged.answer))}
+
+    def __repr__(self) -> str:
+        return f"raif_eval.benchmarks.{self.benchmark.key}.BENCHMARK.score"
+
+    def __deepcopy__(self, memo: dict) -> SampleScorer:
+        return self
+
+
+def _aggregation(metric: Metric) -> Any:
+    # The plain mean by lm-eval's name, so lm-eval reports its standard error.
+    return "mean" if metric.aggregate is mean else metric.aggregate
+
+
+def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
+    """The benchmark a task YAML names, and the lm-eval config its definition completes."""
+    metadata = dict(config.get("metadata") or {})
+    if "benchmark" not in metadata:
+        raise RaifError(f"task {config.get('task')} uses raif-eval's task class but names no benchmark in its "
+                        f"metadata (metadata: {{benchmark: …}})")
+    benchmark = benchmarks.get(metadata["benchmark"])
+    settings = benchmark.settings(metadata)
+    config = dict(config)
+    config["metadata"] = {**metadata, **settings}
+    config["custom_dataset"] = Documents(benchmark)
+    config["process_results"] = SampleScorer(benchmark)
+    config["metric_list"] = [{"metric": m.name, "aggregation": _aggregation(m), "higher_is_better": m.higher_is_better}
+                             for m in (*benchmark.all_metrics(), NO_ANSWER)]
+    config["generation_kwargs"] = {"max_gen_toks": benchmark.max_gen_toks, **(config.get("generation_kwargs") or {})}
+    if benchmark.judged:
+        judge_step = {"function": "raif_judge", "benchmark": benchmark.key, "profile": benchmark.profile(settings)}
+        pipelines = []
+        for pipeline in config.get("filter_list") or []:
+            steps = list(pipeline.get("filter", []))
+            if pipeline.get("name") == FILTER and not any(s.get("function") == "raif_judge" for s in steps):
+                steps.append(judge_step)
+            pipelines.append({**pipeline, "filter": steps})
+        config["filter_list"] = pipelines
+    return benchmark, config
+
+
+class RaifTask(ConfigurableTask):
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        config = dict(config or {})
+        config.pop("class", None)  # lm-eval's TaskConfig has no such field
+        self.benchmark, config = task_config(config)
+        super().__init__(config=config, **kwargs)
+        metadata = self.config.metadata or {}
+        self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
+        self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
+
+    def override_metric(self, metric_name: str) -> None:
+        """lm-eval's ``predict_only`` (metric ``bypass``): generate now, judge later (``raif-eval judge``), so the
+        judge step only records the answers."""
+        super().override_metric(metric_name)
+        if metric_name == "bypass" and self.benchmark.judged:
+            self.config.filter_list = [
+                {**p, "filter": [{**s, "deferred": True} if s["function"] == "raif_judge" else s for s in p["filter"]]}
+                for p in self.config.filter_list]
+            self._filters = [build_filter_ensemble(p["name"], [(s["function"], {k: v for k, v in s.items()
+                                                                                 if k != "function"})
+                                                               for s in p["filter"]])
+                             for p in self.config.filter_list]
+
+    # ------------------------------------------------------------------------------------------------ prompts
+
+    def dialogue(self, doc: dict, system_instruction: str | None = None) -> tuple[str, list[dict[str, str]]]:
+        """The system message and the turns the model answers, after the inference mode."""
+        if "messages" in doc:
+            messages = [{"role": m["role"], "content": m["content"]} for m in doc["messages"]]
+        else:
+            messages = [{"role": "user", "content": self.doc_to_text(doc)}]
+        description = self.resolve_field(doc, self.config.description) or ""
+        system = "\n\n".join(part for part in (system_instruction, description) if part)
+        return self.mode.apply(messages, system, task=self.config.task)
+
+    def fewshot_context(self, doc: dict, num_fewshot: int, system_instruction: str | None = None,
+                        apply_chat_template: bool = False, fewshot_as_multiturn: bool = False,
+                        chat_template: Callable[..., str] | None = None, gen_prefix: str | None = None,
+                        **kwargs: Any) -> str:
+        if num_fewshot:
+            raise RaifError(f"{self.config.task} is zero-shot: drop --num_fewshot")
+        system, messages = self.dialogue(doc, system_instruction)
+        key = _key(system, messages)
+        if key in self._reasoning:
+            messages = reasoner.rewrite(messages, self._reasoning[key])
+        if apply_chat_template and chat_template is not None:
+            return chat_template(_turns(system, messages), add_generation_prompt=True)
+        if "messages" in doc:
+            raise RaifError(f"{self.config.task} sends dialogue histories as chat turns: run it with "
+                            f"--apply_chat_template (raif-eval adds it for the embedded and replay models)")
+        return f"{system}\n\n{messages[0]['content']}" if system else messages[0]["content"]
+
+    def build_all_requests(self, *, limit=None, samples=None, rank=0, world_size=1, system_instruction=None,
+                           **kwargs) -> None:
+        config = reasoner.config_from(self.config.metadata)
+        if config is not None:  # the reasoning model thinks about every document before any is built
+            config = preflight(config)  # checked once per process; fills in the model an endpoint serves alone
+            docs = [doc for _, doc in self.doc_iterator(rank=rank, limit=limit, samples=samples,
+                                                        world_size=world_size)]
+            dialogues = [self.dialogue(doc, system_instruction) for doc in docs]
+            thoughts = reasoner.think_all([_turns(s, m) for s, m in dialogues], config,
+                                          reasoner.params_from(self.config.metadata),
+                                          desc=f"{config.model} thinking ({self.config.task})")
+            self._reasoning = {_key(s, m): t.reasoning for (s, m), t in zip(dialogues, thoughts)}
+        super().build_all_requests(limit=limit, samples=samples, rank=rank, world_size=world_size,
+                                   system_instruction=system_instruction, **kwargs)
+
+
+def _turns(system: str, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    return ([{"role": "system", "content": system}] if system else []) + messages
+
+
+def _key(system: str, messages: list[dict[str, str]]) -> str:
+    return json.dumps([system, messages], ensure_ascii=False)
+
+
+def judged_tasks(loaded: dict) -> list[RaifTask]:
+    """The tasks of a ``TaskManager.load`` result that are scored by the judge."""
+    return [task for task in loaded.get("tasks", {}).values() if isinstance(task, RaifTask) and task.benchmark.judged]
