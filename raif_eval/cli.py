@@ -209,14 +209,13 @@ def add_judge_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--judge_{name}", default=None, metavar="VALUE")
 
 
-def configure_judge(values: dict, *, reasoner_api_key: str | None = None) -> None:
+def configure_judge(values: dict) -> None:
     """The judge flags (falling back to the RAIF_JUDGE_* variables) become this process's judge, read by the
     judge filter, the start-up check and re-judging alike. The key never reaches lm-eval's config, results or
     logs."""
     from raif_eval.judge import config
 
-    judge = config.JudgeConfig.from_env(**{name: values.get(f"judge_{name}") for name in JUDGE_FLAGS})
-    config.configure(judge, reasoner_api_key=reasoner_api_key)
+    config.configure({name: values.get(f"judge_{name}") for name in JUDGE_FLAGS})
 
 
 def task_options_help() -> str:
@@ -320,8 +319,10 @@ def _harness(argv: list[str]) -> None:
     for name in JUDGE_FLAGS:
         judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
     argv, mode_values = _mode_flags(argv)
-    if argv[0] == "run":
-        configure_judge(judge_values, reasoner_api_key=mode_values["cot_model_api_key"])
+    configure_judge(judge_values)
+    from raif_eval.judge import config as judge_config
+
+    judge_config.configure_reasoner_key(mode_values["cot_model_api_key"])
     patch.after_task_check(_check_reasoner)
     if not _has_flag(argv, "--predict_only", "-x"):  # generation only: `raif-eval judge DIR` scores it later
         patch.after_task_check(_check_judge)

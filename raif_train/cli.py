@@ -56,7 +56,7 @@ def _configure_judge(url: str | None, model: str | None) -> None:
     """The judge of complex rows: these flags, else the RAIF_JUDGE_* variables (the embedded toy judge)."""
     from raif_eval.judge import config
 
-    config.configure(config.JudgeConfig.from_env(url=url, model=model))
+    config.configure({"url": url, "model": model})
 
 
 def _model_path(name: str) -> str:

@@ -222,7 +222,8 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
     made by ``raif-train synth``; checked in code, as in ``raif_ifeval_reward``), partial credit over all of them.
     None for other rows.
 
-    The judge is raif-eval's: any OpenAI-compatible endpoint from ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
+    The judge is raif-eval's: any OpenAI-compatible endpoint (``raif-train``'s ``judge_url``/``judge_model``, else
+    ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
     (default: the embedded toy judge), concurrent, retried and cached. All questions of the batch are asked at
     once; trl runs this coroutine alongside the other reward functions.
     """

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths
 from raif_eval.harness.rejudge import latest_results, task_options
@@ -259,9 +260,14 @@ def _in_table1(results: dict[str, Any], task: str) -> bool:
     return (results["configs"][task].get("metadata") or {}).get("table1", True)
 
 
-def _benchmark_options(results: dict[str, Any], task: str) -> dict[str, Any]:
+def benchmark_options(results: dict[str, Any], task: str) -> dict[str, Any]:
+    """The task's options, defaults filled in from its definition (runs that recorded only the options they set,
+    as earlier versions did, compare equal to runs that record all of them)."""
     metadata = results["configs"][task].get("metadata") or {}
-    prefix = f"{metadata.get('benchmark')}_"
+    key = metadata.get("benchmark")
+    if key in BENCHMARKS:
+        return BENCHMARKS[key].settings(metadata)
+    prefix = f"{key}_"
     return {k: v for k, v in metadata.items() if k.startswith(prefix)}
 
 
@@ -291,9 +297,9 @@ def compare(run_a: str | Path, run_b: str | Path, n: int = 1000, seed: int = 0, 
     for task in raif_tasks(res_a):
         if task not in tasks_b:
             continue
-        if _benchmark_options(res_a, task) != _benchmark_options(res_b, task):
-            raise RaifError(f"{task} was run with different options ({_benchmark_options(res_a, task)} vs "
-                            f"{_benchmark_options(res_b, task)}); its documents and scores are not comparable")
+        if benchmark_options(res_a, task) != benchmark_options(res_b, task):
+            raise RaifError(f"{task} was run with different options ({benchmark_options(res_a, task)} vs "
+                            f"{benchmark_options(res_b, task)}); its documents and scores are not comparable")
         values_a = rehydrate(path_a, res_a, task, progress=progress)
         values_b = rehydrate(path_b, res_b, task, progress=progress)
         if values_a is None or values_b is None:

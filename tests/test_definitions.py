@@ -169,3 +169,14 @@ def test_predict_only_defers_judging_to_raif_eval_judge(task_manager, tmp_path, 
     judged = [Judged.decode(s["filtered_resps"][0]) for s in out["samples"]["raif_infobench"]]
     assert [(j.skipped, j.answer) for j in judged] == [(True, "an answer"), (True, "another")]
     assert out["configs"]["raif_infobench"]["filter_list"][0]["filter"][-1]["deferred"] is True
+
+
+def test_runs_that_recorded_only_the_options_they_set_compare_with_runs_that_record_all():
+    from raif_eval.reports.stats import benchmark_options
+
+    old = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "version": 1.0}}}}  # earlier versions
+    new = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "protocol": "official",
+                                                     "fbbench_version": "v3", "fbbench_on_failure": "zero"}}}}
+    assert benchmark_options(old, "raif_fbbench") == benchmark_options(new, "raif_fbbench")
+    other = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "fbbench_version": "v1"}}}}
+    assert benchmark_options(other, "raif_fbbench") != benchmark_options(new, "raif_fbbench")

@@ -32,7 +32,6 @@ from raif_eval.core.tables import frame, percent, record_of, scored
 BENCH = "ifeval"
 DATA_FILE = "input_data.jsonl"
 RAIF_SCORE_CHOICES = ("prompt_level_strict_acc", "prompt_level_loose_acc", "mean4")
-PROFILES = verifiers.PROFILES
 
 
 def load_records(data_dir: str | None = None) -> list[dict[str, Any]]:
@@ -51,8 +50,8 @@ def _valid_letter(letter: Any) -> bool:
 
 
 def build_checks(record: dict[str, Any], profile: str = "official") -> tuple[Check, ...]:
-    if profile not in PROFILES:
-        raise ValueError(f"IFEval profile must be one of {PROFILES}, not {profile!r}")
+    if profile not in verifiers.PROFILES:
+        raise ValueError(f"IFEval profile must be one of {verifiers.PROFILES}, not {profile!r}")
     return _build_checks(json.dumps(record, sort_keys=True), profile)
 
 
@@ -64,7 +63,7 @@ def _build_checks(record_json: str, profile: str = "official") -> tuple[Check, .
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if instruction_id == "keywords:letter_frequency" and not _valid_letter(kwargs.get("letter")):
             kwargs["letter"] = pinned_letter(record["key"], index)
-        verifier = verifiers.build(instruction_id, profile, prompt=record["prompt"], **kwargs)
+        verifier = verifiers.build(instruction_id, profile, prompt=record.get("prompt"), **kwargs)
         checks.append(
             Check(
                 id=f"{index}:{instruction_id}",

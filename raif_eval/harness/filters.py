@@ -19,9 +19,8 @@ from raif_eval.core import Judged, Transcript
 from raif_eval.core.answers import UNCLOSED_CHOICES, strip_reasoning
 from raif_eval.core.benchmark import record
 from raif_eval.judge import config as judge_config
-from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.preflight import preflight
-from raif_eval.judge.runner import judge_all, profile
+from raif_eval.judge.runner import judge_all, profile as judge_profile
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +66,11 @@ class JudgeFilter(Filter):
         if self.deferred:
             return [Judged(a, skipped=True).encode() for a in answers]
         key = self.benchmark.key
-        config: JudgeConfig | None = None
+        config: judge_config.JudgeConfig | None = None
         try:
             config = preflight(judge_config.active())
             run = judge_all(self.benchmark.judge, [(record(d), a) for d, a in zip(docs, answers)],
-                            profile(key, self.profile_name), config, desc=f"judging {key}")
+                            judge_profile(key, self.profile_name), config, desc=f"judging {key}")
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring

@@ -29,11 +29,11 @@ from lm_eval.filters import build_filter_ensemble
 from raif_eval import benchmarks, modes
 from raif_eval.core import Benchmark, Judged, Metric, mean
 from raif_eval.core.answers import has_answer
+from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge import reasoner
 
-FILTER = "raif"
 NO_ANSWER = Metric("no_answer", mean, higher_is_better=False)
 
 

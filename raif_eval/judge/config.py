@@ -26,6 +26,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -166,20 +167,31 @@ TOY_NOTE = (
 
 # --- the process's judge ------------------------------------------------------------------------------------
 
-_configured: JudgeConfig | None = None
+_configured: JudgeConfig | dict[str, Any] | None = None
 _reasoner_key: str | None = None
 
 
-def configure(config: JudgeConfig | None, *, reasoner_api_key: str | None = None) -> None:
-    """Set this process's judge (None: read the ``RAIF_JUDGE_*`` variables again). ``reasoner_api_key``: the
-    two-model reasoning endpoint's key, kept out of task metadata (which lands in the results)."""
-    global _configured, _reasoner_key
-    _configured, _reasoner_key = config, reasoner_api_key
+def configure(config: JudgeConfig | dict[str, Any] | None) -> None:
+    """Set this process's judge: a config, or the flag values to build one from (``{"url": …, "model": …}``,
+    None for a flag not given; the ``RAIF_JUDGE_*`` variables fill the rest when it is first needed, so a bad
+    value fails then, with one line, and not in runs that judge nothing). None: read the variables again."""
+    global _configured
+    _configured = config
 
 
 def active() -> JudgeConfig:
     """The judge in force: the configured one, else the one the ``RAIF_JUDGE_*`` variables describe."""
+    global _configured
+    if isinstance(_configured, dict):
+        _configured = JudgeConfig.from_env(**_configured)
     return _configured if _configured is not None else JudgeConfig.from_env()
+
+
+def configure_reasoner_key(key: str | None) -> None:
+    """The two-model reasoning endpoint's key (``--cot_model_api_key``), kept out of task metadata, which lands
+    in the results."""
+    global _reasoner_key
+    _reasoner_key = key
 
 
 def reasoner_api_key() -> str | None:

@@ -19,7 +19,6 @@ from typing import Any
 from raif_eval.core.answers import split_reasoning
 from raif_eval.errors import RaifError
 from raif_eval.judge import config as judge_config
-from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.runner import complete_all
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ def rewrite(messages: list[dict[str, str]], reasoning: str) -> list[dict[str, st
     return [*messages[:-1], {**last, "content": REWRITE.format(original_content=last["content"], reasoning=reasoning)}]
 
 
-def config_from(metadata: dict[str, Any] | None) -> JudgeConfig | None:
+def config_from(metadata: dict[str, Any] | None) -> judge_config.JudgeConfig | None:
     """The reasoning model's endpoint from task metadata (``--cot_model_url``/``--cot_model``), or None.
 
     The API key is ``--cot_model_api_key``, else ``RAIF_COT_API_KEY``, then ``OPENAI_API_KEY``: never from
@@ -56,7 +55,7 @@ def config_from(metadata: dict[str, Any] | None) -> JudgeConfig | None:
     if str(url) == "embedded":
         raise RaifError("--cot_model_url needs an OpenAI-compatible endpoint (a URL or a preset such as vllm)")
     judge = judge_config.active()
-    config = JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None,
+    config = judge_config.JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None,
                          api_key=judge_config.reasoner_api_key(), timeout=TIMEOUT_S, concurrency=judge.concurrency,
                          cache=judge.cache, role="reasoner")
     return config.resolved()
@@ -71,7 +70,7 @@ def params_from(metadata: dict[str, Any] | None) -> dict[str, Any]:
     return params
 
 
-def think_all(dialogues: list[list[dict[str, str]]], config: JudgeConfig, params: dict[str, Any],
+def think_all(dialogues: list[list[dict[str, str]]], config: judge_config.JudgeConfig, params: dict[str, Any],
               desc: str = "reasoning model") -> list[Thought]:
     """The reasoning model's thought on each dialogue (same order).
 

@@ -6,8 +6,9 @@ records, CELLO's criteria), the training rewards and ``raif-train synth``. A pro
 * ``official`` — each benchmark's own checker (IFEval: lm-eval's port of Google's);
 * ``training`` — RAIF's training variants of IFEval's checkers (:mod:`raif_eval.verifiers.instructions`).
 
-The other benchmarks' rule types read the same in both. :data:`SYNTHESIS` are the types the synthesiser may draw;
-each carries its wording (``sample`` / ``describe`` / ``example``) beside its check.
+The other benchmarks' rule types read the same in both (the training profile also checks a ComplexBench rule
+string when it is built). :data:`SYNTHESIS` are the types the synthesiser may draw; each carries its wording
+(``sample`` / ``describe`` / ``example``) beside its check.
 
     check = build("keywords:existence", "training", keywords=["a+b"])
     check.check("we know a+b well")  # True: literal, where the official reading takes "a+b" as a pattern

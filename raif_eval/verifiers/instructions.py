@@ -4,7 +4,8 @@
 kwargs, ``check_following``), unchanged: the ``official`` profile. The ``training`` profile is the checker set RAIF
 trains with (raif-training.md §3), a subclass per difference:
 
-* ``relation`` also accepts 至少 / 少于 (:class:`TrainingInstruction`, the base of every training class);
+* ``relation`` also accepts 至少 / 少于 (:class:`TrainingInstruction`, the base of the training classes that keep
+  IFEval's checker);
 * keywords, keyword frequency and forbidden words are matched literally (``re.escape``), not as regular
   expressions;
 * ``combination:repeat_prompt`` accepts an answer that opens with a quote and tolerates a missing
