@@ -21,7 +21,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Metric, Option, Tagged
-from raif_eval.core.benchmark import document, record
+from raif_eval.core.benchmark import doc_record, document
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.verifiers.cello_rules import nanmean
 
@@ -163,7 +163,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
 
 
 def score_doc(doc: dict[str, Any], answer: str, judged: None = None) -> dict[str, Any]:
-    scores = score(record(doc), answer, doc["revise_against"])
+    scores = score(doc_record(doc), answer, doc["revise_against"])
     row = {"task_file": doc["task_file"], **scores}  # what the task-based averages need
     out: dict[str, Any] = {name: row for name in ("raif_score", "cello_average", "cello_complex_ins",
                                                    "cello_complex_input")}

@@ -21,8 +21,8 @@ import numpy as np
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, total
-from raif_eval.core.benchmark import document, record
-from raif_eval.core.tables import frame, judged_of, percent, record_of, scored
+from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
 
@@ -217,9 +217,9 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
     return [document(r["idx"], r["prompt"], r, split=r["split"]) for r in load_records(data_dir)]
 
 
-def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
     verdicts = verdicts_or_failure(judged.verdicts)
-    metrics = prompt_metrics(record(doc), verdicts["scores"], verdicts["parsing"])
+    metrics = prompt_metrics(doc_record(doc), verdicts["scores"], verdicts["parsing"])
     out: dict[str, Any] = {"raif_score": dict(metrics), **metrics}
     for split in SPLITS:  # a split's metric is null on the other split's samples
         for name, value in metrics.items():
@@ -268,7 +268,7 @@ def by_constraint(samples: list[dict[str, Any]]):
         parsing[verdicts["parsing"]] += 1
         if verdicts["parsing"] != PARSED:
             continue
-        criteria = record_of(sample)["criteria"]
+        criteria = sample_record(sample)["criteria"]
         if len(criteria) != len(verdicts["scores"]):
             raise ValueError(f"CFBench sample {sample.get('doc_id')}: {len(verdicts['scores'])} scores for "
                              f"{len(criteria)} criteria")
@@ -298,7 +298,7 @@ def by_constraint(samples: list[dict[str, Any]]):
 
 BENCHMARK = Benchmark(
     key=BENCH, name="CFBench", column="CF Bench",
-    documents=documents, score=score, judge=judge, max_gen_toks=2048,
+    documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
     metrics=(
         Metric("raif_score", raif_score_of),
         *(Metric(f"{name}{split}", rounded_mean) for split in ("", "_easy", "_hard") for name in ("csr", "isr", "psr")),

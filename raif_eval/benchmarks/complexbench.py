@@ -26,8 +26,8 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, total
-from raif_eval.core.benchmark import document, record as record_of_doc
-from raif_eval.core.tables import frame, judged_of, percent, record_of, scored
+from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -420,8 +420,8 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
             for r in records]
 
 
-def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
-    record, raw = record_of_doc(doc), judged.verdicts
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    record, raw = doc_record(doc), judged.verdicts
     values = row(record, raw)
     # Verdicts after dependency propagation (True / False / 2 for an unknown rule, which DRFR counts as failed);
     # an instruction left out under complexbench_missing=drop contributes no question.
@@ -444,7 +444,7 @@ def sample_rows(samples: Sequence[dict[str, Any]]) -> list[Row]:
         if judged is not None and judged.skipped:
             raise ValueError(f"raif_complexbench sample {sample.get('doc_id')} was never judged (--predict_only); "
                              "run `raif-eval judge` on the results folder first")
-        out.append(row(record_of(sample), judged.verdicts if judged is not None else None))
+        out.append(row(sample_record(sample), judged.verdicts if judged is not None else None))
     return out
 
 
@@ -503,7 +503,7 @@ def by_structure(samples: list[dict[str, Any]]):
 
 BENCHMARK = Benchmark(
     key=BENCH, name="ComplexBench", column="Complex Bench",
-    documents=documents, score=score, judge=judge, max_gen_toks=2048,
+    documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
     metrics=(
         Metric("raif_score", drfr),
         Metric("drfr", drfr),

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged
 from raif_eval.core.benchmark import document
-from raif_eval.core.tables import frame, percent, record_of, scored
+from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -340,7 +340,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
             for position, r in enumerate(load_records(settings["fbbench_version"], data_dir))]
 
 
-def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
     value = score_or_default(judged.verdicts, doc["on_failure"])
     value = None if value is None else Tagged(value, bench_type=doc["bench_type"], task_type=doc["task_type"])
     ec = doc["bench_type"] == EC
@@ -373,7 +373,7 @@ def response_maintenance(items: list[Tagged | None]) -> float:
 def _scored_samples(samples) -> list[dict[str, Any]]:
     out = []
     for sample in scored(samples):
-        rec = record_of(sample)
+        rec = sample_record(sample)
         out.append({"bench_type": sample["doc"]["bench_type"], "task_type": sample["doc"]["task_type"],
                     "score": sample["fb_score"], "error_type": rec.get("error_type") or [],
                     "feedback_type": rec.get("feedback_type") or []})
@@ -414,7 +414,7 @@ def tables(samples: list[dict[str, Any]]):
 
 BENCHMARK = Benchmark(
     key=BENCH, name="FB-Bench", column="FB Bench",
-    documents=documents, score=score, judge=judge, max_gen_toks=4096,
+    documents=documents, score=score_doc, judge=judge, max_gen_toks=4096,
     metrics=(
         Metric("raif_score", overall),
         Metric("fb_overall", overall),

@@ -22,7 +22,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, total
-from raif_eval.core.benchmark import document, record as record_of_doc
+from raif_eval.core.benchmark import doc_record, document
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -252,7 +252,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
 
 
 def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
-    record = record_of_doc(doc)
+    record = doc_record(doc)
     hard, soft = score(record, answer, judged.verdicts, doc["on_unparsed"])
     tags = (record["file_category"], record["level"], record["group"])
     h, s = cell(hard, *tags), cell(soft, *tags)
@@ -276,7 +276,7 @@ def grid(samples: list[dict[str, Any]]):
     hard, soft, per_category = [], [], defaultdict(list)
     for sample in scored(samples):
         doc = sample["doc"]
-        tags = (doc["category"], doc["level"], record_of_doc(doc)["group"])
+        tags = (doc["category"], doc["level"], doc_record(doc)["group"])
         hard.append(cell(sample["hsr"], *tags))  # -1 (unreadable judge reply) kept, as upstream
         soft.append(cell(sample["ssr"], *tags))
         per_category[doc["category"]].append(sample)

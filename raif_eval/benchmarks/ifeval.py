@@ -26,8 +26,8 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks
-from raif_eval.core.benchmark import document, record as record_of_doc
-from raif_eval.core.tables import frame, percent, record_of, scored
+from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.tables import frame, percent, sample_record, scored
 
 BENCH = "ifeval"
 DATA_FILE = "input_data.jsonl"
@@ -145,7 +145,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
 
 
 def score_doc(doc: dict[str, Any], answer: str, judged: None = None) -> dict[str, Any]:
-    metrics = score(record_of_doc(doc), answer).metrics()
+    metrics = score(doc_record(doc), answer).metrics()
     mode = doc["raif_score_metric"]
     # mean4 needs the instruction-level lists, so its per-doc value is the whole record of four.
     return {"raif_score": dict(metrics) if mode == "mean4" else metrics[mode], **metrics}
@@ -163,7 +163,7 @@ def raif_score(items: list[Any]) -> float:
 def _entries(samples) -> list[tuple[str, bool, bool]]:
     entries = []
     for sample in scored(samples):
-        ids = record_of(sample)["instruction_id_list"]
+        ids = sample_record(sample)["instruction_id_list"]
         strict_, loose = sample["inst_level_strict_acc"], sample["inst_level_loose_acc"]
         if not len(ids) == len(strict_) == len(loose):
             raise ValueError(f"IFEval sample {sample.get('doc_id')}: {len(ids)} instructions but "
@@ -195,7 +195,7 @@ def by_prompt_size(samples: list[dict[str, Any]]):
     metric, value, n (prompts)."""
     by: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for sample in scored(samples):
-        by[len(record_of(sample)["instruction_id_list"])].append(sample)
+        by[len(sample_record(sample)["instruction_id_list"])].append(sample)
     rows = [{"instructions": size, "metric": metric, "value": percent(mean(s[f"prompt_level_{metric}_acc"]
                                                                            for s in by[size])), "n": len(by[size])}
             for size in sorted(by) for metric in ("strict", "loose")]

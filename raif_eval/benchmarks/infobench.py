@@ -14,8 +14,8 @@ from typing import Any
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr
-from raif_eval.core.benchmark import document, record
-from raif_eval.core.tables import frame, percent, record_of, scored
+from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
 
@@ -87,8 +87,8 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
     return [document(r["id"], prompt(r), r) for r in load_records(data_dir)]
 
 
-def score(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
-    rec = record(doc)
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+    rec = doc_record(doc)
     values = drfr_values(rec, judged.verdicts)
     # Easy/Hard DRFR pool only their own subset's questions: the other subset's samples contribute nothing.
     easy = rec["subset"] == EASY
@@ -110,7 +110,7 @@ def by_subset(samples: list[dict[str, Any]]):
     per_subset: dict[str, list[list[bool | None]]] = defaultdict(list)
     per_label: dict[str, list[bool | None]] = defaultdict(list)
     for sample in scored(samples):
-        rec = record_of(sample)
+        rec = sample_record(sample)
         values = list(sample["drfr"])
         per_subset[SUBSETS.get(rec["subset"], rec["subset"])].append(values)
         labels = rec.get("question_label") or []
@@ -133,7 +133,7 @@ def by_subset(samples: list[dict[str, Any]]):
 
 BENCHMARK = Benchmark(
     key=BENCH, name="InFoBench", column="Info Bench",
-    documents=documents, score=score, judge=judge,
+    documents=documents, score=score_doc, judge=judge,
     metrics=(Metric("raif_score", drfr), Metric("drfr", drfr), Metric("drfr_easy", drfr), Metric("drfr_hard", drfr)),
     breakdowns=(Breakdown("InFoBench by subset and question label", by_subset),),
 )

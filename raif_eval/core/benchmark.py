@@ -30,7 +30,7 @@ def document(native_id: Any, prompt: str, record: Mapping[str, Any], **extra: An
     return {"doc_id": str(native_id), "prompt": prompt, "raw": json.dumps(record, ensure_ascii=False), **extra}
 
 
-def record(doc: Mapping[str, Any]) -> dict[str, Any]:
+def doc_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The benchmark record of a document."""
     return json.loads(doc["raw"])
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from raif_eval.core.benchmark import record
+from raif_eval.core.benchmark import doc_record
 from raif_eval.core.judged import Judged
 
 FILTER = "raif"
@@ -26,9 +26,9 @@ def scored(samples: Iterable[Sample] | None) -> list[Sample]:
     return [s for s in samples or () if s.get("filter", FILTER) == FILTER]
 
 
-def record_of(sample: Sample) -> dict[str, Any]:
+def sample_record(sample: Sample) -> dict[str, Any]:
     """The benchmark record of a sample (as the task's loader built it)."""
-    return record(sample["doc"])
+    return doc_record(sample["doc"])
 
 
 def judged_of(sample: Sample) -> Judged | None:

@@ -33,7 +33,9 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
-class Benchmark:
+class BenchmarkFiles:
+    """The pinned upstream files of one benchmark (its scoring is defined in :mod:`raif_eval.benchmarks`)."""
+
     key: str
     name: str
     source: str
@@ -48,16 +50,16 @@ class Benchmark:
 
 
 @cache
-def benchmarks() -> dict[str, Benchmark]:
+def benchmarks() -> dict[str, BenchmarkFiles]:
     table = tomllib.loads(resources.files("raif_eval.data").joinpath("sources.toml").read_text("utf-8"))
     out = {}
     for key, entry in table.items():
         files = tuple(FileSpec(benchmark=key, **f) for f in entry["files"])
-        out[key] = Benchmark(key, entry["name"], entry["source"], entry["license"], files)
+        out[key] = BenchmarkFiles(key, entry["name"], entry["source"], entry["license"], files)
     return out
 
 
-def benchmark(key: str) -> Benchmark:
+def benchmark(key: str) -> BenchmarkFiles:
     try:
         return benchmarks()[key]
     except KeyError:

@@ -17,7 +17,7 @@ from lm_eval.api.registry import register_filter
 from raif_eval import benchmarks
 from raif_eval.core import Judged, Transcript
 from raif_eval.core.answers import UNCLOSED_CHOICES, strip_reasoning
-from raif_eval.core.benchmark import record
+from raif_eval.core.benchmark import doc_record
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge.runner import judge_all, profile as judge_profile
@@ -69,7 +69,7 @@ class JudgeFilter(Filter):
         config: judge_config.JudgeConfig | None = None
         try:
             config = preflight(judge_config.active())
-            run = judge_all(self.benchmark.judge, [(record(d), a) for d, a in zip(docs, answers)],
+            run = judge_all(self.benchmark.judge, [(doc_record(d), a) for d, a in zip(docs, answers)],
                             judge_profile(key, self.profile_name), config, desc=f"judging {key}")
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
