@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, mean, total
 from raif_eval.core.benchmark import doc_record, document
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
@@ -185,20 +185,16 @@ def rates(items: Iterable[Tagged | None]) -> dict[tuple[str, int], float]:
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
 
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else math.nan
-
-
 def level_curve(items: Iterable[Tagged | None], categories: Sequence[str] = CATEGORIES) -> dict[int, float]:
     """Per level, the mean over ``categories`` of the rate (categories without records at that level skipped)."""
     table = rates(items)
-    return {level: _mean([table[c, level] for c in categories if (c, level) in table]) for level in LEVELS
+    return {level: mean([table[c, level] for c in categories if (c, level) in table]) for level in LEVELS
             if any((c, level) in table for c in categories)}
 
 
 def overall(items: Iterable[Tagged | None], categories: Sequence[str] = CATEGORIES) -> float:
     """The mean over levels 1-5 of the level curve."""
-    return _mean(list(level_curve(items, categories).values()))
+    return mean(list(level_curve(items, categories).values()))
 
 
 def raif_score(items: Iterable[Tagged | None]) -> float:
@@ -219,7 +215,7 @@ def weighted(items: Iterable[Tagged | None]) -> float:
     table = rates(items)
     per_category = [sum(k * table[c, k] for k in LEVELS) / 15 for c in JUDGED_CATEGORIES
                     if all((c, k) in table for k in LEVELS)]
-    return _mean(per_category)
+    return mean(per_category)
 
 
 def csl_per_category(items: Iterable[Tagged | None]) -> dict[str, float]:
@@ -240,7 +236,7 @@ def csl_per_category(items: Iterable[Tagged | None]) -> dict[str, float]:
 
 def csl(items: Iterable[Tagged | None]) -> float:
     """Mean CSL over the categories present (upstream reports CSL per category only)."""
-    return _mean(list(csl_per_category(items).values()))
+    return mean(list(csl_per_category(items).values()))
 
 
 # --- the task -------------------------------------------------------------------------------------------------

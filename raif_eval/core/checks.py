@@ -28,10 +28,6 @@ class Check:
     category: str = ""
     depends_on: tuple[str, ...] = ()
 
-    @property
-    def kind(self) -> str:
-        return "judge" if self.test is None else "rule"
-
 
 def run_rule_checks(
     checks: Sequence[Check],
