@@ -221,14 +221,20 @@ def configure_judge(values: dict) -> None:
 def task_options_help() -> str:
     """The benchmarks' task options, from their definitions."""
     from raif_eval.benchmarks import BENCHMARKS
+    from raif_eval.core.benchmark import COMMON_OPTIONS
+
+    def describe(option) -> list[str]:
+        choices = "|".join(map(str, option.choices)) if option.choices else "NAME"
+        return [f"  {option.name} {choices} (default {option.default})", f"      {option.help}"]
 
     lines = ["task options (--metadata '{\"name\": value}'; recorded in the results):"]
     for benchmark in BENCHMARKS.values():
         for option in benchmark.options:
             if option.name.startswith(f"{benchmark.key}_"):  # the others belong to the task YAMLs
-                choices = "|".join(map(str, option.choices))
-                lines.append(f"  {option.name} {choices} (default {option.default})")
-                lines.append(f"      {option.help}")
+                lines += describe(option)
+    lines.append("  every task (the *_paper tasks default answer_extraction to raif):")
+    for option in COMMON_OPTIONS:
+        lines += describe(option)
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,6 @@ from raif_eval.reports.runs import Run, load_runs, results_files
 from raif_eval.reports.samples import load_samples
 
 FORMATS = ("md", "latex", "csv", "html")
-COMPLEXBENCH = "raif_complexbench"
 
 
 def _table1_ci(runs: list[Run], table: t1.Table1, n: int) -> pd.DataFrame | None:
@@ -47,8 +46,8 @@ def _table1_ci(runs: list[Run], table: t1.Table1, n: int) -> pd.DataFrame | None
 def _table2(runs: list[Run], n: int) -> Table2 | None:
     from raif_eval.reports.table2 import table2
 
-    with_samples = [(run.label, s) for run in runs if COMPLEXBENCH in run.tasks()
-                    for s in [load_samples(run.path, COMPLEXBENCH)] if s]
+    with_samples = [(run.label, s) for run in runs for task, bench in run.tasks().items() if bench == "complexbench"
+                    for s in [load_samples(run.path, task)] if s]
     if not with_samples:
         return None
     table = table2(with_samples)

@@ -3,6 +3,10 @@
 A run is one lm-eval results file (``results_<stamp>.json``, from ``raif-eval run`` or plain ``lm_eval``). Its row
 label is (model, method): the model from the run's model arguments, the method from the run's prompting mode
 (``raif_mode`` in the run's metadata; "I/O" when there is none), unless ``--label MODEL[:METHOD]`` says otherwise.
+
+A results file that holds tasks of several protocols (``raif_complex`` and ``raif_complex_paper`` in one run) is
+one run per protocol. A run of any protocol but the official one names it in its method ("I/O [paper protocol]"),
+so its numbers never sit in the official rows unnoticed.
 """
 
 from __future__ import annotations
@@ -20,23 +24,37 @@ from raif_eval.models import embedded
 DEFAULT_METHOD = "I/O"
 
 
+OFFICIAL = "official"
+
+
+def protocol_suffix(protocol: str) -> str:
+    """What a method label says about its protocol: nothing for the official one."""
+    return "" if protocol == OFFICIAL else f" [{protocol} protocol]"
+
+
+def task_protocol(config: dict[str, Any]) -> str:
+    return (config.get("metadata") or {}).get("protocol") or OFFICIAL
+
+
 @dataclass
 class Run:
     path: Path
     results: dict[str, Any]
     model: str
-    method: str
+    method: str  # with the protocol's suffix
+    protocol: str = OFFICIAL
 
     @property
     def label(self) -> str:
         return f"{self.model} / {self.method}"
 
     def tasks(self) -> dict[str, str]:
-        """raif-eval tasks of this run that fill a Table 1 column: task name -> benchmark key."""
+        """raif-eval tasks of this run (its protocol's) that fill a Table 1 column: task name -> benchmark key."""
         out = {}
         for task, config in self.results.get("configs", {}).items():
             metadata = config.get("metadata") or {}
-            if metadata.get("benchmark") in BENCHMARKS and metadata.get("table1", True):
+            if metadata.get("benchmark") in BENCHMARKS and metadata.get("table1", True) and \
+                    task_protocol(config) == self.protocol:
                 out[task] = metadata["benchmark"]
         return out
 
@@ -96,12 +114,15 @@ def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[
             if labels:
                 model, _, method_given = labels[index].partition(":")
                 method = method_given or method
-            run = Run(file, results, model, method)
-            if not run.tasks():
+            protocols = sorted({task_protocol(c) for c in results.get("configs", {}).values()},
+                               key=lambda p: (p != OFFICIAL, p))
+            found = [Run(file, results, model, method + protocol_suffix(p), p) for p in protocols]
+            found = [run for run in found if run.tasks()]
+            if not found:
                 names = ", ".join(sorted(results.get("results", {}))) or "none"
                 raise RaifError(f"{file} has no raif-eval benchmark results (its tasks: {names}); pass runs of "
                                 f"raif-eval tasks (raif-eval ls tasks | grep raif)")
-            runs.append(run)
+            runs.extend(found)
     seen: dict[str, Path] = {}
     for run in runs:
         if run.label in seen:

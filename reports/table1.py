@@ -15,7 +15,7 @@ from tabulate import tabulate
 
 from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.reports.model import MISSING, Table1, rank
-from raif_eval.reports.runs import Run
+from raif_eval.reports.runs import OFFICIAL, Run, protocol_suffix
 
 METRIC = "raif_score,raif"
 # (benchmark key, the paper's column name), in the paper's order: each definition's Table 1 column
@@ -50,9 +50,11 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
     present = frame[names].notna().sum(axis=1)
     # Δ = printed Avg. − printed baseline Avg. of the same model (the paper's convention)
     delta = pd.Series(math.nan, index=frame.index, dtype=float)
+    protocols = {(run.model, run.method): run.protocol for run in runs}
     for model, method in frame.index:
-        if method != baseline and (model, baseline) in frame.index:
-            delta[model, method] = round(frame.loc[(model, method), AVG], 2) - round(frame.loc[(model, baseline), AVG], 2)
+        base = baseline + protocol_suffix(protocols[model, method])  # a paper-protocol row against its own I/O
+        if method != base and (model, base) in frame.index:
+            delta[model, method] = round(frame.loc[(model, method), AVG], 2) - round(frame.loc[(model, base), AVG], 2)
     marks = {column: rank(frame[column]) for column in frame.columns}
     notes = []
     if frame[names].isna().any().any():
@@ -60,6 +62,9 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
     partial = [f"{m} / {t}" for (m, t), n in present.items() if 0 < n < len(names)]
     if partial:
         notes.append(f"Avg. over the benchmarks present, fewer than {len(names)} for: {', '.join(partial)}.")
+    if any(run.protocol != OFFICIAL for run in runs):
+        notes.append("[paper protocol]: RAIF's own evaluation pipeline (the *_paper tasks), not the benchmarks' "
+                     "official scorers; compare such rows with each other and with the paper's Table 1.")
     for note in sorted(set().union(*(judge_notes(run) for run in runs))):
         notes.append(note)
     return Table1(frame=frame, delta=delta, marks=marks, baseline=baseline, notes=notes)

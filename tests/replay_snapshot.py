@@ -36,7 +36,7 @@ from fake_judge import MODEL, FakeJudge  # noqa: E402
 from helpers import ROOT, SHARED, data_dir_with_complexbench_fixture  # noqa: E402
 
 OPTIONS = {"ifeval_raif_score": "mean4", "cello_revise_against": "previous_turn", "fbbench_version": "v1",
-           "fbbench_on_failure": "drop", "followbench_on_unparsed": "zero", "complexbench_missing": "drop"}
+           "fbbench_on_failure": "zero", "followbench_on_unparsed": "zero", "complexbench_missing": "drop"}
 
 
 def _hash(text: str) -> int:
@@ -174,12 +174,17 @@ def _selection(rows: list[dict[str, Any]], every: int, metadata: dict | None) ->
     fb = SHARED / "fbbench" / "data" / "feedback-benchmark"
     name = "fb_bench_dataset.json" if (metadata or {}).get("fbbench_version") == "v1" else "fb_bench_dataset_v3.json"
     sizes["raif_fbbench"] = len(json.loads((fb / name).read_text(encoding="utf-8")))
+    for task in list(sizes):  # the paper tasks: the same documents (FB-Bench's on v1 unless told otherwise)
+        sizes[f"{task}_paper"] = sizes[task]
+    if (metadata or {}).get("fbbench_version") is None:
+        sizes["raif_fbbench_paper"] = len(json.loads((fb / "fb_bench_dataset.json").read_text(encoding="utf-8")))
     return {task: list(range(0, n, every if n > 50 else 1)) for task, n in sizes.items()}
 
 
 def _run(replay: Path, out: Path, env: dict[str, str], selection: dict | None, metadata: dict | None) -> dict:
     args = [sys.executable, "-m", "raif_eval", "run", "--model", "replay",
-            "--model_args", f"responses={replay},model=snapshot", "--tasks", "raif_complex,raif_followbench_zh",
+            "--model_args", f"responses={replay},model=snapshot", "--tasks",
+            "raif_complex,raif_followbench_zh,raif_complex_paper,raif_followbench_zh_paper",
             "--output_path", str(out), "--log_samples", "--judge_model", MODEL]
     if selection:
         args += ["--samples", json.dumps(selection)]

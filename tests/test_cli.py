@@ -124,7 +124,8 @@ def test_plain_lm_eval_with_include_path(tmp_path, ifeval_records):
     members = yaml.safe_load((ROOT / "tasks" / "raif_complex.yaml").read_text())["task"]
     assert len(members) == 7 and all(results[m]["sample_len"] == 2 for m in members)
     mean = sum(results[m]["raif_score,raif"] for m in members) / len(members)
-    assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12)
+    # nan when FB-Bench's two records were never validly judged: left out as upstream, so its mean is undefined
+    assert results["raif_complex"]["raif_score,raif"] == pytest.approx(mean, abs=1e-12, nan_ok=True)
 
 
 @pytest.mark.parametrize(("task", "option", "choices"), [

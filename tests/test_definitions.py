@@ -60,8 +60,12 @@ def test_the_task_class_completes_the_config_from_the_definition(task_manager):
     assert names == [m.name for m in BENCHMARKS["cfbench"].all_metrics()] + ["no_answer"]
     steps = [s["function"] for s in cfbench.config.filter_list[0]["filter"]]
     assert steps == ["raif_strip_think", "take_first", "raif_judge"]
-    assert followbench.config.filter_list[0]["filter"][-1] == {"function": "raif_judge", "benchmark": "followbench",
-                                                               "profile": "official_zh"}
+    judge_step = followbench.config.filter_list[0]["filter"][-1]
+    assert {k: judge_step[k] for k in ("function", "benchmark", "profile")} == {
+        "function": "raif_judge", "benchmark": "followbench", "profile": "official_zh"}
+    assert {k: followbench.config.metadata[k] for k in judge_step["settings"]} == judge_step["settings"]
+    assert cfbench.config.filter_list[0]["filter"][0] == {"function": "raif_strip_think", "unclosed_think": "empty",
+                                                         "answer": "fixed"}
     assert [s["function"] for s in ifeval.config.filter_list[0]["filter"]] == ["raif_strip_think", "take_first"]
     assert cfbench.config.generation_kwargs["max_gen_toks"] == 2048 and ifeval.config.generation_kwargs[
         "max_gen_toks"] == 1280
@@ -72,7 +76,12 @@ def test_the_task_class_completes_the_config_from_the_definition(task_manager):
 
 def test_options_are_checked_with_one_line_errors():
     bench = BENCHMARKS["fbbench"]
-    assert bench.settings({}) == {"protocol": "official", "fbbench_version": "v3", "fbbench_on_failure": "zero"}
+    assert bench.settings({}) == {"protocol": "official", "fbbench_version": "v3", "fbbench_on_failure": "drop",
+                                  "answer_extraction": "fixed", "paper_tokenizer": None, "paper_judge_tokenizer": None}
+    assert bench.settings({"protocol": "paper"}) | {"protocol": "official"} == bench.settings(
+        {"fbbench_version": "v1", "answer_extraction": "raif"})
+    with pytest.raises(RaifError, match="^paper_tokenizer must be a string, not 3$"):
+        bench.settings({"paper_tokenizer": 3})
     with pytest.raises(RaifError, match="^fbbench_version must be one of v3, v1, not 'v2'$"):
         bench.settings({"fbbench_version": "v2"})
     with pytest.raises(RaifError, match="no protocol 'paperz'"):
@@ -176,7 +185,7 @@ def test_runs_that_recorded_only_the_options_they_set_compare_with_runs_that_rec
 
     old = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "version": 1.0}}}}  # earlier versions
     new = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "protocol": "official",
-                                                     "fbbench_version": "v3", "fbbench_on_failure": "zero"}}}}
+                                                     "fbbench_version": "v3", "fbbench_on_failure": "drop"}}}}
     assert benchmark_options(old, "raif_fbbench") == benchmark_options(new, "raif_fbbench")
     other = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "fbbench_version": "v1"}}}}
     assert benchmark_options(other, "raif_fbbench") != benchmark_options(new, "raif_fbbench")

@@ -160,8 +160,8 @@ def test_aggregate_on_a_hand_computed_fixture():
 
 def test_score_or_default():
     assert fbbench.score_or_default({"judgement": {}, "score": 0.7}) == 0.7
-    assert fbbench.score_or_default(None) == 0.0
-    assert fbbench.score_or_default(None, on_failure="drop") is None
+    assert fbbench.score_or_default(None) is None  # upstream's: the record leaves the averages
+    assert fbbench.score_or_default(None, on_failure="zero") == 0.0
     with pytest.raises(RaifError):
         fbbench.score_or_default(None, on_failure="skip")
 
@@ -275,7 +275,7 @@ def test_judge_program_reasks_invalid_replies_three_times_in_all():
 
     verdicts, calls, transcript = run_judge([*bad, valid], line, line["second_response"], "v3")
     assert verdicts is None and len(calls) == 3 and transcript.parse_failures == 3
-    assert fbbench.score_or_default(verdicts) == 0.0 and fbbench.score_or_default(verdicts, "drop") is None
+    assert fbbench.score_or_default(verdicts, "zero") == 0.0 and fbbench.score_or_default(verdicts) is None
 
 
 def test_judge_program_endpoint_failure_is_none():

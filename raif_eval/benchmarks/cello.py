@@ -21,7 +21,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Metric, Option, Tagged
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, PAPER, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.verifiers.cello_rules import nanmean
 
@@ -156,8 +156,14 @@ def summary(rows: Iterable[tuple[str, Mapping[str, float | None]]]) -> dict[str,
 PER_TASK = tuple(t for t in TASK_FILES if t not in STRUCTURE_PARTS) + ("Structure",)
 
 
+def paper_messages(record: Mapping[str, Any]) -> list[dict[str, str]]:
+    """RAIF's combined file: the same turns, the user turns stripped."""
+    return [{**m, "content": m["content"].strip()} if m["role"] == "user" else m for m in messages(record)]
+
+
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
-    return [document(r["Instruction_id"], r["Instruction"], r, messages=messages(r), task_file=r["task_file"],
+    chat = paper_messages if settings["protocol"] == PAPER else messages
+    return [document(r["Instruction_id"], r["Instruction"], r, messages=chat(r), task_file=r["task_file"],
                      turns=len(r["histories"]) + 1, revise_against=settings["cello_revise_against"])
             for r in load_records(data_dir)]
 
@@ -272,4 +278,6 @@ BENCHMARK = Benchmark(
     options=(Option("cello_revise_against", REVISE_AGAINST, "self", "the revise check compares with the answer itself "
                     "(the official results) or the previous assistant turn (RAIF's pipeline)"),),
     breakdowns=(Breakdown("CELLO by task file and criterion", grid),),
+    # RAIF sends CELLO as conversations: no system message.
+    protocols=(OFFICIAL, paper_protocol(budget_divisor=1.3, defaults={"cello_revise_against": "previous_turn"})),
 )

@@ -12,6 +12,7 @@ Per prompt: CSR (share of criteria met, rounded to 2 decimals), ISR (CSR == 1) a
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ import numpy as np
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, total
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -104,6 +105,104 @@ def strict_parsed(reply: str, criteria: Sequence[str]) -> Parsed:
     """:func:`parse_strict` as :meth:`DocJudge.ask` wants it: a failed parse makes it ask afresh."""
     scores = parse_strict(reply, criteria)
     return Parsed(scores, ok=scores is not None)
+
+
+# --- RAIF's lenient parser (RAIF ``CFBench/code/evalaute_local.py``) -----------------------------------------
+
+def _rouge_l_f(hypothesis: str, reference: str) -> float:
+    """RAIF's ``eval_preds_gts(...)['rouge-l']['f']`` on jieba tokens; raises where rouge_chinese raises (an
+    empty hypothesis or reference), which RAIF's parser turns into an unparsed reply."""
+    import jieba
+    from rouge_chinese import Rouge
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
+    return Rouge().get_scores(" ".join(jieba.cut(hypothesis)), " ".join(jieba.cut(reference)))[0]["rouge-l"]["f"]
+
+
+def _split_block(block: str, strip_tab_parts: bool) -> list[str]:
+    if "\t" in block:
+        parts = block.split("\t")
+        return [p.strip() for p in parts if p.strip()] if strip_tab_parts else parts
+    return [p.strip() for p in block.split(" ") if p.strip()]
+
+
+def parse_lenient(reply: str | None, criteria_texts: Sequence[str]) -> list[str] | None:
+    """RAIF's ``_get_judge_scores``: a score string per criterion, or ``None`` (unparsed: judged again).
+
+    Blocks split on ``\n\n`` (else ``\n``), stripped, blank ones dropped. When their number differs from the
+    criteria's, each block becomes (text, score) — split on tab, else on spaces; not two parts → score "0" — and a
+    criterion scores 0 if any block whose text is inside it or has ROUGE-L F > 0.5 with it scores 0, or none
+    matches, else 1; the score collected for every matching block is the *last* block's (RAIF's loop reuses the
+    variable: kept for fidelity). Then each block must match its criterion (equal, inside it, or ROUGE-L > 0.5)
+    and score 0 or 1, else it scores "0". Any exception inside (rouge_chinese on an empty text) → ``None``."""
+    if reply is None or reply == ERROR_TEXT:
+        return None
+    criteria = [c.strip() for c in criteria_texts]
+    try:
+        blocks = reply.split("\n\n") if "\n\n" in reply else reply.split("\n")
+        blocks = [b.strip() for b in blocks if b.strip()]
+        if len(blocks) != len(criteria):
+            pairs, score = [], "0"  # `score` is only read after the loop below has set it
+            for block in blocks:
+                parts = _split_block(block, strip_tab_parts=False)
+                crit, score = (parts[0], "0") if len(parts) != 2 else parts
+                pairs.append((crit.strip(), score.strip()))
+                score = score.strip()
+            collected: list[list[str]] = [[] for _ in criteria]
+            for index, criterion in enumerate(criteria):
+                for text, _own in pairs:
+                    similarity = _rouge_l_f(criterion, text)
+                    if text in criterion or similarity > 0.5:
+                        collected[index].append(score)
+            rebuilt = []
+            for criterion, scores in zip(criteria, collected):
+                values = [float(x) for x in scores if x in ("0", "1")]
+                rebuilt.append(f"{criterion}\t{0 if (0 in values or not values) else 1}")
+            blocks = rebuilt
+        if len(criteria) != len(blocks):
+            return None
+        out = []
+        for index, block in enumerate(blocks):
+            parts = _split_block(block, strip_tab_parts=True)
+            crit, score = (parts[0], "0") if len(parts) != 2 else parts
+            crit, score = crit.strip(), score.strip()
+            similarity = _rouge_l_f(crit, criteria[index])
+            try:
+                ok = (crit == criteria[index] or similarity > 0.5 or crit in criteria[index]) and \
+                    float(score) in (0, 1)
+            except ValueError:
+                ok = False
+            out.append(score.strip() if ok else "0")
+    except Exception:  # noqa: BLE001 — RAIF's parser treats every failure as an unparsed reply
+        return None
+    return out or None
+
+
+def lenient_parsed(reply: str, criteria: Sequence[str]) -> Parsed:
+    scores = parse_lenient(reply, criteria)
+    return Parsed(scores, ok=scores is not None)
+
+
+PAPER_TRUNCATE_TOKENS, PAPER_TRUNCATE_STEP = 14000, 100
+
+
+async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
+    """RAIF's protocol: the response cut 100 characters at a time while the filled prompt exceeds 14,000 tokens;
+    system message + user turn (the profile); the lenient parser; an unparsed reply judged again with the
+    identical request, 10 times in all; then the fallback (which, as RAIF's, skips N/A and non-numeric scores)."""
+    criteria = criterion_texts(record)
+    prompt = judge_prompt(record, answer)
+    while judge_.count_tokens(prompt) > PAPER_TRUNCATE_TOKENS and answer:
+        answer = answer[:-PAPER_TRUNCATE_STEP]
+        prompt = judge_prompt(record, answer)
+    asked = await judge_.ask(judge_.messages({"role": "user", "content": prompt}),
+                             lambda text: lenient_parsed(text, criteria), attempts=JUDGE_ROUNDS)
+    if asked.text is None:
+        return None
+    if asked.ok:
+        return {"scores": [float(s) for s in asked.value], "parsing": PARSED}
+    scores, parsing = parse_fallback(asked.text)
+    return {"scores": [float(s) for s in scores], "parsing": parsing}
 
 
 # --- judge program ------------------------------------------------------------------------------------------
@@ -306,4 +405,5 @@ BENCHMARK = Benchmark(
         Metric("judge_unparsed", total, higher_is_better=False),
     ),
     breakdowns=(Breakdown("CFBench by constraint type, priority and split", by_constraint),),
+    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3)),
 )

@@ -26,7 +26,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, total
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -518,4 +518,6 @@ BENCHMARK = Benchmark(
              Option("complexbench_missing", MISSING_MODES, "fail", "a question without a judgment counts as failed, "
                     "or its instruction is left out as RAIF did")),
     breakdowns=(Breakdown("ComplexBench by category, task type, constraint type and dimension", by_structure),),
+    protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, budget_divisor=1.3,
+                                  defaults={"complexbench_data_file": "data_release", "complexbench_missing": "drop"})),
 )

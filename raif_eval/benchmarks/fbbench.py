@@ -20,6 +20,7 @@ Scores here are fractions in [0, 1]; reports multiply by 100.
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from typing import Any, NamedTuple
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged
-from raif_eval.core.benchmark import document
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -238,9 +239,65 @@ async def judge(judge_: DocJudge, record: Mapping[str, Any], answer: str,
     return {"judgement": asked.value, "score": sample_score(asked.value)}
 
 
-def score_or_default(verdicts: Mapping[str, Any] | None, on_failure: str = "zero") -> float | None:
-    """A record's score; a record without verdicts scores 0 (``zero``, our default: a failing judge can only
-    lower the score) or is left out of the averages (``drop``, None: upstream's behaviour)."""
+# --- RAIF's protocol (RAIF ``FB-Bench/gen_judgment_local.py``) -------------------------------------------------
+
+JSON_FENCE, BARE_FENCE, FENCE_END = "```json\n", "```\n", "\n```"
+
+
+def read_lenient(text: str) -> Any:
+    """RAIF's ``post_process_json``: the text between the first json fence and the last closing fence (else a
+    bare fence; slicing exactly as RAIF's, so a missing closing fence drops the last character), blank lines
+    collapsed, then JSON5, else YAML, else a Python literal (RAIF calls ``eval``; a literal is what a judge
+    writes, and nothing of a reply is executed here). ``None`` when all three fail."""
+    if JSON_FENCE in text:
+        text = text[text.find(JSON_FENCE) + len(JSON_FENCE):text.rfind(FENCE_END)]
+    elif BARE_FENCE in text:
+        text = text[text.find(BARE_FENCE) + len(BARE_FENCE):text.rfind(FENCE_END)]
+    while "\n\n" in text:
+        text = text.replace("\n\n", "\n")
+    import json5
+    import yaml
+
+    for read in (json5.loads, yaml.safe_load, ast.literal_eval):
+        try:
+            return read(text)
+        except Exception:  # noqa: BLE001 — any failure moves on to the next reader, as RAIF's
+            continue
+    return None
+
+
+def validate_lenient(text: str) -> dict[str, dict[str, Any]] | None:
+    """A judgement RAIF accepts: what :func:`read_lenient` reads is a mapping (possibly empty: RAIF scores it 0)
+    whose every item passes ``check_gpt_judge`` and whose score lies in [0, 1]."""
+    judgement = read_lenient(text)
+    if not isinstance(judgement, dict):
+        return None
+    if not all(_valid_item(key, value) for key, value in judgement.items()):
+        return None
+    if not -SCORE_TOLERANCE <= sample_score(judgement) <= 1 + SCORE_TOLERANCE:
+        return None
+    return judgement
+
+
+def parse_paper(text: str) -> Parsed:
+    judgement = validate_lenient(text)
+    return Parsed(judgement, ok=judgement is not None)
+
+
+async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
+    """RAIF's protocol: system message + the v1 prompt (the profile), ``max_tokens`` from the prompt's length
+    (``// 1.1``), no JSON mode, the lenient reader; 3 attempts, then the record is skipped (``None``)."""
+    prompt = judge_prompt(record, answer, record.get("version") or "v1")
+    asked = await judge_.ask(judge_.messages({"role": "user", "content": prompt}), parse_paper,
+                             attempts=JUDGE_ATTEMPTS)
+    if not asked.ok:
+        return None
+    return {"judgement": asked.value, "score": sample_score(asked.value)}
+
+
+def score_or_default(verdicts: Mapping[str, Any] | None, on_failure: str = "drop") -> float | None:
+    """A record's score; a record without verdicts is left out of the averages (``drop``, None: upstream's
+    behaviour and the default) or scores 0 (``zero``: a failing judge can then only lower the score)."""
     if on_failure not in ON_FAILURE:
         raise RaifError(f"on_failure must be one of {', '.join(ON_FAILURE)}, not {on_failure!r}")
     if verdicts is None:
@@ -424,7 +481,9 @@ BENCHMARK = Benchmark(
     ),
     options=(Option("fbbench_version", tuple(VERSIONS), "v3", "v3: the leaderboard's 591 dialogues; v1: the 734 RAIF "
                     "used, with the v1 judge prompt"),
-             Option("fbbench_on_failure", ON_FAILURE, "zero", "a record never validly judged scores 0, or is left "
-                    "out as upstream does")),
+             Option("fbbench_on_failure", ON_FAILURE, "drop", "a record never validly judged is left out of the "
+                    "averages as upstream does (counted in judge_failed_docs), or scores 0")),
     breakdowns=(Breakdown("FB-Bench by task, error and feedback type", tables),),
+    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.1,
+                                  defaults={"fbbench_version": "v1", "fbbench_on_failure": "drop"})),
 )

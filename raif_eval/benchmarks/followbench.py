@@ -20,9 +20,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, mean, total
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -202,6 +204,16 @@ def raif_score(items: Iterable[Tagged | None]) -> float:
     return overall(items, JUDGED_CATEGORIES)
 
 
+def raif_score_paper(items: Iterable[Tagged | None]) -> float:
+    """What RAIF's ``eval.py`` computes for the column: each (category, level) HSR as it writes it
+    (``"{:.2f}%".format(r / n * 100)``, read back as a float), ``np.mean`` over the five judged categories per level
+    (``level{k}_avg``), then over the levels; as a fraction."""
+    table = rates(items)
+    per_level = [float(np.mean([float(f"{table[c, k] * 100:.2f}") for c in JUDGED_CATEGORIES if (c, k) in table]))
+                 for k in LEVELS if any((c, k) in table for c in JUDGED_CATEGORIES)]
+    return float(np.mean(per_level)) / 100 if per_level else math.nan
+
+
 def at_level(level: int):
     def aggregate(items: Iterable[Tagged | None]) -> float:
         return level_curve(items).get(level, math.nan)
@@ -300,24 +312,34 @@ def grid(samples: list[dict[str, Any]]):
     return out
 
 
+# RAIF's generation wraps every instruction in FastChat's Vicuna template inside the user turn
+# (FollowBench/code/model_inference.py).
+VICUNA = ("A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
+          "detailed, and polite answers to the user's questions. USER: {instruction} ASSISTANT:")
+
+
+METRICS = (
+    Metric("raif_score", raif_score),
+    Metric("hsr", overall),
+    Metric("ssr", overall),
+    Metric("csl", csl),
+    *(Metric(f"{kind}_level{level}", at_level(level)) for kind in ("hsr", "ssr") for level in LEVELS),
+    Metric("hsr_weighted", weighted),
+    Metric("ssr_weighted", weighted),
+    Metric("judge_unparsed", total, higher_is_better=False),
+)
+
 BENCHMARK = Benchmark(
     key=BENCH, name="FollowBench", column="Follow Bench",
-    documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
-    metrics=(
-        Metric("raif_score", raif_score),
-        Metric("hsr", overall),
-        Metric("ssr", overall),
-        Metric("csl", csl),
-        *(Metric(f"{kind}_level{level}", at_level(level)) for kind in ("hsr", "ssr") for level in LEVELS),
-        Metric("hsr_weighted", weighted),
-        Metric("ssr_weighted", weighted),
-        Metric("judge_unparsed", total, higher_is_better=False),
-    ),
+    documents=documents, score=score_doc, judge=judge, max_gen_toks=2048, metrics=METRICS,
     # `language` is the task's own (raif_followbench_en / _zh), not a run option named followbench_…: re-judging
     # and comparisons carry the run options over to every task.
     options=(Option("language", tuple(LANG_DIRS), "en", "the English (code/) or Chinese (code_zh/) benchmark"),
              Option("followbench_on_unparsed", ON_UNPARSED, "minus_one", "an unreadable judge reply scores -1 as "
                     "upstream, or 0")),
-    profile_of=lambda settings: "official_zh" if settings["language"] == "zh" else None,
+    profile_of=lambda settings: ("official_zh" if settings["language"] == "zh" and settings["protocol"] == "official"
+                                 else None),
+    protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, wrap=VICUNA, budget_divisor=1.3,
+                                        metrics=(Metric("raif_score", raif_score_paper), *METRICS[1:]))),
     breakdowns=(Breakdown("FollowBench by category and level", grid),),
 )

@@ -26,7 +26,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, PAPER, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 
 BENCH = "ifeval"
@@ -138,9 +138,20 @@ def aggregate(per_doc: list[dict[str, Any]]) -> dict[str, float]:
 
 # --- the task -------------------------------------------------------------------------------------------------
 
+# RAIF's copy of the data edits one prompt (its kwargs unchanged): key 2785 asks for "at least one placeholder".
+PAPER_EDITS = {2785: ("at least 3 placeholders", "at least one placeholder")}
+
+
+def paper_prompt(record: dict[str, Any]) -> str:
+    old, new = PAPER_EDITS.get(record["key"], ("", ""))
+    return record["prompt"].replace(old, new) if old else record["prompt"]
+
+
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
     # The chosen headline metric travels in each doc, so samples alone say how raif_score was computed.
-    return [document(r["key"], r["prompt"], r, raif_score_metric=settings["ifeval_raif_score"])
+    paper = settings["protocol"] == PAPER
+    return [document(r["key"], paper_prompt(r) if paper else r["prompt"], r,
+                     raif_score_metric=settings["ifeval_raif_score"])
             for r in load_records(data_dir)]
 
 
@@ -216,4 +227,5 @@ BENCHMARK = Benchmark(
                     "the Table 1 metric: prompt-level strict (RAIF's), prompt-level loose, or the mean of the four"),),
     breakdowns=(Breakdown("IFEval by instruction", by_instruction),
                 Breakdown("IFEval by instructions per prompt", by_prompt_size)),
+    protocols=(OFFICIAL, paper_protocol(system=RAIF_SYSTEM, budget_divisor=1.3)),
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr
-from raif_eval.core.benchmark import doc_record, document
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -71,6 +71,52 @@ async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[b
             break
         messages = messages + [{"role": "assistant", "content": asked.text}]
     return verdicts
+
+
+# --- RAIF's protocol ---------------------------------------------------------------------------------------
+
+TRUNCATE_TOKENS, TRUNCATE_STEP = 12000, 1000  # RAIF cuts the output 1,000 characters at a time above 12,000 tokens
+
+
+def parse_paper(text: str) -> Parsed:
+    """RAIF's reading (its driver drops a leading ``<answer>``; ``evaluation.py`` tests substrings): "yes"
+    anywhere → True, else "no" anywhere ("not", "know", "cannot" too) → False, else unreadable (counted False)."""
+    if text.startswith("<answer>"):
+        text = text[len("<answer>"):].lstrip()
+    reply = text.strip().lower()
+    if "yes" in reply:
+        return Parsed(True)
+    if "no" in reply:
+        return Parsed(False)
+    return Parsed(None, ok=False)
+
+
+async def judge_paper(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None] | None:
+    """RAIF's protocol: one request per question, whose history is the earlier question turns *without* the
+    judge's replies (consecutive user turns, no system message), every question asked; the output truncated as
+    RAIF does first. ``None`` if a request failed for good."""
+    output = answer
+    while judge_.count_tokens(output) > TRUNCATE_TOKENS and output:
+        output = output[:-TRUNCATE_STEP]
+    turns: list[dict[str, str]] = []
+    verdicts: list[bool | None] = []
+    for index, question in enumerate(record["decomposed_questions"]):
+        if index == 0:
+            turn = render(BENCH, "first_turn", input=record["input"], output=output, question=question)
+        else:
+            turn = render(BENCH, "later_turn", question=question)
+        turns.append({"role": "user", "content": turn})
+        asked = await judge_.ask(judge_.messages(*turns), parse_paper)
+        if asked.text is None:
+            return None
+        verdicts.append(asked.value)
+    return verdicts
+
+
+def true_share(items: list[list[bool | None]]) -> float:
+    """RAIF's ``bool_ratio``: true / (true + false + 1e-4) over every question (an unreadable reply is false)."""
+    values = [v for doc in items for v in doc]
+    return sum(1 for v in values if v) / (len(values) + 1e-4)
 
 
 def drfr_values(record: dict[str, Any], verdicts: list[bool | None] | None) -> list[bool | None]:
@@ -136,4 +182,7 @@ BENCHMARK = Benchmark(
     documents=documents, score=score_doc, judge=judge,
     metrics=(Metric("raif_score", drfr), Metric("drfr", drfr), Metric("drfr_easy", drfr), Metric("drfr_hard", drfr)),
     breakdowns=(Breakdown("InFoBench by subset and question label", by_subset),),
+    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3,
+                                  metrics=tuple(Metric(n, true_share)
+                                                for n in ("raif_score", "drfr", "drfr_easy", "drfr_hard")))),
 )

@@ -13,6 +13,13 @@ The policy (the raw output is always kept in the logged samples; only the answer
    they are, and counted: every task reports ``no_answer``, the fraction of outputs with nothing to score.
 
 An output with none of these tags is returned unchanged, byte for byte.
+
+RAIF's own extraction (the ``*_paper`` tasks' default, ``answer_extraction: raif``) scores what its driver saved:
+``message.content`` as the server returned it, with a *leading* ``<answer>`` removed (and the whitespace after it)
+and everything else kept — a think block the model wrote into its content, and a trailing ``</answer>``. Reasoning
+the server returned separately is not part of ``message.content``: raif-eval's API backends log it joined in front
+of the content (:func:`join_reasoning`), and the RAIF extraction leaves it out again. (Re-judging reads the logged
+text, where that distinction is gone: there a leading joined block is scored as content.)
 """
 
 from __future__ import annotations
@@ -38,6 +45,29 @@ def strip_reasoning(text: str, unclosed_think: str = "empty") -> tuple[str, bool
     return text, False
 
 
+class WithReasoning(str):
+    """An output whose reasoning the server returned separately: the joined text, knowing its parts."""
+
+    content: str
+    reasoning: str
+
+
+def raif_answer(text: str, unclosed_think: str = "empty") -> tuple[str, bool]:
+    """RAIF's reading of an output (``run_local_model_openai.py``: ``message.content``, a leading ``<answer>``
+    removed), and whether it is an unclosed think block (never, here: RAIF scores the content as it is)."""
+    if isinstance(text, WithReasoning):
+        text = text.content
+    text = str(text)
+    if text.startswith(ANSWER_OPEN):
+        text = text[len(ANSWER_OPEN):].lstrip()
+    return text, False
+
+
+def extract_answer(text: str, policy: str = "fixed", unclosed_think: str = "empty") -> tuple[str, bool]:
+    """The scored answer under ``policy`` (``fixed``: :func:`strip_reasoning`; ``raif``: :func:`raif_answer`)."""
+    return (raif_answer if policy == "raif" else strip_reasoning)(text, unclosed_think)
+
+
 def has_answer(answer: str) -> bool:
     """Whether an extracted answer has anything to score."""
     return bool(answer.strip())
@@ -55,7 +85,11 @@ def reasoning_of(message: dict[str, Any]) -> str | None:
 
 def join_reasoning(content: str, reasoning: str | None) -> str:
     """One text holding both: the reasoning as a leading think block, which :func:`strip_reasoning` removes."""
-    return f"{THINK_OPEN}\n{reasoning}\n{THINK_CLOSE}\n\n{content}" if reasoning else content
+    if not reasoning:
+        return content
+    joined = WithReasoning(f"{THINK_OPEN}\n{reasoning}\n{THINK_CLOSE}\n\n{content}")
+    joined.content, joined.reasoning = content, reasoning
+    return joined
 
 
 def split_reasoning(text: str) -> tuple[str | None, str]:

@@ -40,28 +40,66 @@ class Option:
     """A task option, set with ``--metadata '{"<name>": <value>}'`` and recorded in the results."""
 
     name: str
-    choices: tuple[Any, ...]
+    choices: tuple[Any, ...] | None  # None: any string (a tokenizer name, a path)
     default: Any
     help: str = ""
 
     def check(self, value: Any) -> Any:
+        if self.choices is None:
+            if value is not None and not isinstance(value, str):
+                raise RaifError(f"{self.name} must be a string, not {value!r}")
+            return value
         if value not in self.choices:
             raise RaifError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, not {value!r}")
         return value
 
 
+JudgeProgram = Callable[..., Awaitable[Any]]  # async (DocJudge, record, answer) -> JSON-serialisable verdicts
+Scorer = Callable[["Document", str, "Judged | None"], dict[str, Any]]
+
+RAIF_SYSTEM = "You are a helpful assistant."  # RAIF's driver's system message, for generation and judging
+
+
 @dataclass(frozen=True)
 class Protocol:
     """A way of running and scoring the benchmark: ``official`` (the benchmark's own code) or a variant such as
-    the RAIF paper's. ``profile`` names the judge profile (``judges/<key>/profiles.yaml``); ``defaults`` are the
-    option values the protocol implies unless the user sets them."""
+    the RAIF paper's (``paper``). ``profile`` names the judge profile (``judges/<key>/profiles.yaml``);
+    ``defaults`` are the option values the protocol implies unless the user sets them. The rest is what a variant
+    changes, each ``None`` for the official behaviour: the judge program, the metrics, and how the model is asked —
+    a system message, a template around the last user turn (``{instruction}``), and a generation budget from
+    the prompt's length (RAIF's ``(16384 - prompt) // divisor - 100``, :mod:`raif_eval.core.tokens`)."""
 
     name: str
     profile: str = "official"
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    judge: JudgeProgram | None = None
+    metrics: tuple[Metric, ...] | None = None
+    system: str | None = None
+    wrap: str | None = None
+    budget_divisor: float | None = None
 
 
 OFFICIAL = Protocol("official")
+PAPER = "paper"
+
+
+def paper_protocol(profile: str = "official", defaults: Mapping[str, Any] | None = None, **changes: Any) -> Protocol:
+    """RAIF's pipeline as a protocol: its answer extraction by default, and the benchmark's own changes."""
+    return Protocol(PAPER, profile=profile, defaults={"answer_extraction": "raif", **(defaults or {})}, **changes)
+
+# Options every benchmark has: what of the output is scored, and the tokenizers of RAIF's token budgets.
+ANSWER_EXTRACTIONS = ("fixed", "raif")
+COMMON_OPTIONS = (
+    Option("answer_extraction", ANSWER_EXTRACTIONS, "fixed",
+           "fixed: raif-eval's extraction (reasoning dropped, the last <answer> block); raif: RAIF's "
+           "(message.content, a leading <answer> removed, a trailing </answer> kept)"),
+    Option("paper_tokenizer", None, None,
+           "Hugging Face tokenizer (name or path; several joined by ',' count their maximum) of the evaluated "
+           "model, for the paper protocol's generation budget; unset: the benchmark's fixed max_gen_toks"),
+    Option("paper_judge_tokenizer", None, None,
+           "tokenizer(s) of the paper protocol's judge budgets and truncations (RAIF: Qwen2.5-7B-Instruct, with "
+           "Llama-3.1 and Mistral for the maximum); unset: the approximate count of raif_eval.core.tokens"),
+)
 
 
 @dataclass(frozen=True)
@@ -70,10 +108,6 @@ class Breakdown:
 
     title: str
     build: Callable[[list[dict[str, Any]]], Any]  # samples -> pandas.DataFrame
-
-
-JudgeProgram = Callable[..., Awaitable[Any]]  # async (DocJudge, record, answer) -> JSON-serialisable verdicts
-Scorer = Callable[[Document, str, "Judged | None"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -95,8 +129,22 @@ class Benchmark:
     def judged(self) -> bool:
         return self.judge is not None
 
-    def all_metrics(self) -> tuple[Metric, ...]:
-        return self.metrics + (JUDGE_METRICS if self.judged else ())
+    def all_metrics(self, settings: Settings | None = None) -> tuple[Metric, ...]:
+        protocol = self.protocol((settings or {}).get("protocol"))
+        return (protocol.metrics or self.metrics) + (JUDGE_METRICS if self.judged else ())
+
+    def judge_program(self, settings: Settings) -> JudgeProgram | None:
+        """The judge program of these settings: the protocol's own, else the official one. (Token budgets and
+        truncations count with the judge's tokenizer, which the runner hands every program's DocJudge.)"""
+        return self.protocol(settings.get("protocol")).judge or self.judge
+
+    @property
+    def all_options(self) -> tuple[Option, ...]:
+        return self.options + COMMON_OPTIONS
+
+    @property
+    def protocol_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.protocols)
 
     def protocol(self, name: str | None) -> Protocol:
         for protocol in self.protocols:
@@ -111,7 +159,7 @@ class Benchmark:
         metadata = metadata or {}
         protocol = self.protocol(metadata.get("protocol"))
         out: Settings = {"protocol": protocol.name}
-        for option in self.options:
+        for option in self.all_options:
             value = metadata.get(option.name)
             if value is None:
                 value = protocol.defaults.get(option.name, option.default)

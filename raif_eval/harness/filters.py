@@ -16,8 +16,9 @@ from lm_eval.api.registry import register_filter
 
 from raif_eval import benchmarks
 from raif_eval.core import Judged, Transcript
-from raif_eval.core.answers import UNCLOSED_CHOICES, strip_reasoning
-from raif_eval.core.benchmark import doc_record
+from raif_eval.core import tokens
+from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
+from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge.runner import judge_all, profile as judge_profile
@@ -29,10 +30,12 @@ log = logging.getLogger(__name__)
 class StripThinkFilter(Filter):
     """Scores the answer, not the reasoning; the raw output stays in the logged ``resps``."""
 
-    def __init__(self, unclosed_think: str = "empty", **kwargs) -> None:
+    def __init__(self, unclosed_think: str = "empty", answer: str = "fixed", **kwargs) -> None:
         if unclosed_think not in UNCLOSED_CHOICES:
             raise ValueError(f"unclosed_think must be one of {UNCLOSED_CHOICES}, not {unclosed_think!r}")
-        self.unclosed_think = unclosed_think
+        if answer not in ANSWER_EXTRACTIONS:
+            raise ValueError(f"answer must be one of {ANSWER_EXTRACTIONS}, not {answer!r}")
+        self.unclosed_think, self.answer = unclosed_think, answer
         super().__init__(**kwargs)
 
     def apply(self, resps, docs):
@@ -40,7 +43,7 @@ class StripThinkFilter(Filter):
         for doc_resps in resps:
             kept = []
             for resp in doc_resps:
-                text, was_unclosed = strip_reasoning(resp, self.unclosed_think)
+                text, was_unclosed = extract_answer(resp, self.answer, self.unclosed_think)
                 kept.append(text)
                 unclosed += was_unclosed
                 total += 1
@@ -57,8 +60,10 @@ class JudgeFilter(Filter):
     """Judges with the active judge configuration (:func:`raif_eval.judge.config.active`); ``deferred`` (lm-eval's
     ``predict_only``) only records the answers, for ``raif-eval judge`` to score later."""
 
-    def __init__(self, benchmark: str, profile: str = "official", deferred: bool = False, **kwargs) -> None:
+    def __init__(self, benchmark: str, profile: str = "official", deferred: bool = False,
+                 settings: dict | None = None, **kwargs) -> None:
         self.benchmark, self.profile_name, self.deferred = benchmarks.get(benchmark), profile, deferred
+        self.settings = self.benchmark.settings(settings)  # the task's protocol and options
         super().__init__(**kwargs)
 
     def apply(self, resps, docs):
@@ -69,8 +74,10 @@ class JudgeFilter(Filter):
         config: judge_config.JudgeConfig | None = None
         try:
             config = preflight(judge_config.active())
-            run = judge_all(self.benchmark.judge, [(doc_record(d), a) for d, a in zip(docs, answers)],
-                            judge_profile(key, self.profile_name), config, desc=f"judging {key}")
+            run = judge_all(self.benchmark.judge_program(self.settings),
+                            [(doc_record(d), a) for d, a in zip(docs, answers)],
+                            judge_profile(key, self.profile_name), config, desc=f"judging {key}",
+                            count_tokens=tokens.counter(self.settings.get("paper_judge_tokenizer")))
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring
@@ -80,7 +87,8 @@ class JudgeFilter(Filter):
             log.error("%s: judging stopped (%s); %d of %d documents have no verdicts. Fix the judge and rerun: "
                       "cached verdicts are reused.", key, fatal, sum(r.verdicts is None for r in results),
                       len(results))
-        info = {"profile": self.profile_name, **(config.describe() if config else {})}
+        info = {"profile": self.profile_name, "protocol": self.settings["protocol"],
+                **(config.describe() if config else {})}
         if config is not None and config.embedded:
             log.warning(info["note"])
         for result in results:

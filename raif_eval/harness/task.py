@@ -12,6 +12,9 @@ does what a YAML cannot express:
   changes the system message and the last user turn through :mod:`raif_eval.modes`.
 * **Two-model reasoning.** With ``raif_cot_model_url`` set, a reasoning model thinks about every document first
   and the last user turn is rewritten around its reasoning (:mod:`raif_eval.judge.reasoner`).
+* **Protocol.** A protocol variant such as RAIF's (``protocol: paper``) may add a system message, wrap the last
+  user turn in a template, and set each request's generation budget from the prompt's length with the evaluated
+  model's tokenizer (option ``paper_tokenizer``; unset, the benchmark's fixed ``max_gen_toks``).
 * **Answer statistics.** Every task reports ``no_answer``: the fraction of outputs with nothing left to score
   once the reasoning is stripped (:mod:`raif_eval.core.answers`).
 """
@@ -27,7 +30,7 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.filters import build_filter_ensemble
 
 from raif_eval import benchmarks, modes
-from raif_eval.core import Benchmark, Judged, Metric, mean
+from raif_eval.core import Benchmark, Judged, Metric, mean, tokens
 from raif_eval.core.answers import has_answer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
@@ -96,17 +99,20 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
     config["custom_dataset"] = Documents(benchmark)
     config["process_results"] = SampleScorer(benchmark)
     config["metric_list"] = [{"metric": m.name, "aggregation": _aggregation(m), "higher_is_better": m.higher_is_better}
-                             for m in (*benchmark.all_metrics(), NO_ANSWER)]
+                             for m in (*benchmark.all_metrics(settings), NO_ANSWER)]
     config["generation_kwargs"] = {"max_gen_toks": benchmark.max_gen_toks, **(config.get("generation_kwargs") or {})}
-    if benchmark.judged:
-        judge_step = {"function": "raif_judge", "benchmark": benchmark.key, "profile": benchmark.profile(settings)}
-        pipelines = []
-        for pipeline in config.get("filter_list") or []:
-            steps = list(pipeline.get("filter", []))
-            if pipeline.get("name") == FILTER and not any(s.get("function") == "raif_judge" for s in steps):
+    judge_step = {"function": "raif_judge", "benchmark": benchmark.key, "profile": benchmark.profile(settings),
+                  "settings": settings}
+    pipelines = []
+    for pipeline in config.get("filter_list") or []:
+        steps = list(pipeline.get("filter", []))
+        if pipeline.get("name") == FILTER:
+            steps = [{**s, "answer": settings["answer_extraction"]} if s.get("function") == "raif_strip_think"
+                     and "answer" not in s else s for s in steps]
+            if benchmark.judged and not any(s.get("function") == "raif_judge" for s in steps):
                 steps.append(judge_step)
-            pipelines.append({**pipeline, "filter": steps})
-        config["filter_list"] = pipelines
+        pipelines.append({**pipeline, "filter": steps})
+    config["filter_list"] = pipelines
     return benchmark, config
 
 
@@ -117,6 +123,9 @@ class RaifTask(ConfigurableTask):
         self.benchmark, config = task_config(config)
         super().__init__(config=config, **kwargs)
         metadata = self.config.metadata or {}
+        self.protocol = self.benchmark.protocol(metadata.get("protocol"))
+        tokenizer = metadata.get("paper_tokenizer")
+        self._count_tokens = tokens.counter(tokenizer) if tokenizer and self.protocol.budget_divisor else None
         self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
         self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
 
@@ -141,8 +150,10 @@ class RaifTask(ConfigurableTask):
             messages = [{"role": m["role"], "content": m["content"]} for m in doc["messages"]]
         else:
             messages = [{"role": "user", "content": self.doc_to_text(doc)}]
+        if self.protocol.wrap:
+            messages[-1] = {**messages[-1], "content": self.protocol.wrap.format(instruction=messages[-1]["content"])}
         description = self.resolve_field(doc, self.config.description) or ""
-        system = "\n\n".join(part for part in (system_instruction, description) if part)
+        system = "\n\n".join(part for part in (system_instruction, self.protocol.system, description) if part)
         return self.mode.apply(messages, system, task=self.config.task)
 
     def fewshot_context(self, doc: dict, num_fewshot: int, system_instruction: str | None = None,
@@ -161,6 +172,18 @@ class RaifTask(ConfigurableTask):
             raise RaifError(f"{self.config.task} sends dialogue histories as chat turns: run it with "
                             f"--apply_chat_template (raif-eval adds it for the embedded and replay models)")
         return f"{system}\n\n{messages[0]['content']}" if system else messages[0]["content"]
+
+    def construct_requests(self, doc: dict, ctx: Any, **kwargs: Any) -> Any:
+        """lm-eval's requests, with the protocol's per-prompt generation budget when its tokenizer is known."""
+        request = super().construct_requests(doc, ctx, **kwargs)
+        if self._count_tokens is not None:
+            system, messages = self.dialogue(doc)
+            budget = tokens.rlmo_max_tokens(self._count_tokens(tokens.messages_text(_turns(system, messages))),
+                                            self.protocol.budget_divisor)
+            for instance in request if isinstance(request, list) else [request]:
+                context, gen_kwargs = instance.arguments[:2]
+                instance.arguments = (context, {**gen_kwargs, "max_gen_toks": budget}, *instance.arguments[2:])
+        return request
 
     def build_all_requests(self, *, limit=None, samples=None, rank=0, world_size=1, system_instruction=None,
                            **kwargs) -> None:

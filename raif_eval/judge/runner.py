@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import yaml
 from tqdm.auto import tqdm
 
+from raif_eval.core import tokens
 from raif_eval.core.judged import Judged, Transcript
 from raif_eval.judge.cache import JudgeCache
 from raif_eval.judge.client import JudgeClient, JudgeFatalError, Reply, Usage
@@ -42,6 +43,8 @@ class JudgeProfile:
     reference_model: str | None = None  # the judge behind the published numbers (recorded, not enforced)
     system: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # RAIF's driver sets max_tokens per request from the prompt's length: (16384 - prompt) // divisor - 100
+    budget_divisor: float | None = None
 
 
 @cache
@@ -62,9 +65,19 @@ class Asked(NamedTuple):
 class DocJudge:
     """The judge as one document's program sees it: the profile applied, every exchange recorded."""
 
-    def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None):
+    def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None,
+                 count_tokens: Callable[[str], int] | None = None):
         self.client, self.profile, self.max_asks = client, profile, max_asks  # max_asks: JudgeConfig.max_asks
+        self.count_tokens = count_tokens or tokens.counter(None)  # for budgets and truncations
         self.transcript = Transcript()
+
+    def budget(self, messages: list[dict[str, str]], divisor: float | None = None) -> dict[str, int]:
+        """``{"max_tokens": …}`` from the prompt's length when the profile (or ``divisor``) asks for RAIF's
+        budget, else nothing (the profile's own ``max_tokens``, if any, applies)."""
+        divisor = divisor or self.profile.budget_divisor
+        if divisor is None:
+            return {}
+        return {"max_tokens": tokens.rlmo_max_tokens(self.count_tokens(tokens.messages_text(messages)), divisor)}
 
     def messages(self, *turns: dict[str, str]) -> list[dict[str, str]]:
         """The profile's system message (if any) followed by ``turns``."""
@@ -74,7 +87,7 @@ class DocJudge:
     async def ask(self, messages: list[dict[str, str]], parse: Callable[[str], Parsed], attempts: int = 1,
                   **params: Any) -> Asked:
         """Send ``messages``; while the reply does not parse, ask afresh, ``attempts`` times in all."""
-        request_params = {**self.profile.params, **params}
+        request_params = {**self.profile.params, **self.budget(messages), **params}
         attempts = min(attempts, self.max_asks) if self.max_asks else attempts
         parsed, reply = Parsed(None, False), Reply(None)
         for attempt in range(attempts):
@@ -109,18 +122,18 @@ class JudgeRun:
 
 
 def judge_all(program: Program, items: Sequence[Item], profile: JudgeProfile, config: JudgeConfig,
-              desc: str = "judging") -> JudgeRun:
+              desc: str = "judging", count_tokens: Callable[[str], int] | None = None) -> JudgeRun:
     """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently.
 
     A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
     ``transcript.fatal``; everything already judged is in the cache for the rerun.
     """
     run = JudgeRun([], Usage())
-    run_sync(_judge_all(program, items, profile, config, desc, run))
+    run_sync(_judge_all(program, items, profile, config, desc, run, count_tokens))
     return run
 
 
-async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> None:
+async def _judge_all(program, items, profile, config, desc, run: JudgeRun, count_tokens=None) -> None:
     # Results go into `run`, not the coroutine's return value: asyncio formats the repr of a finished main
     # task's result, which for thousands of documents costs more than serving them all from the cache.
     from raif_eval.judge.embedded import embedded_base_url
@@ -133,7 +146,7 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun) -> No
     step = max(1, len(items) // 100)
 
     async def one(index: int, item: tuple) -> None:
-        judge = DocJudge(client, profile, config.max_asks)
+        judge = DocJudge(client, profile, config.max_asks, count_tokens)
         try:
             verdicts = await program(judge, *item)
         except JudgeFatalError:

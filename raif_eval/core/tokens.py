@@ -1,0 +1,58 @@
+"""Token counts for RAIF's token budgets (generation caps, judge ``max_tokens``, response truncation).
+
+RAIF counts with local Hugging Face tokenizers (Qwen2.5-7B-Instruct; for some budgets the largest count of the
+Qwen2.5, Llama-3.1 and Mistral tokenizers) that are not on the package registries. A paper task names its
+tokenizers in an option (``paper_tokenizer`` for the model's side, ``paper_judge_tokenizer`` for the judge's; a
+Hugging Face name or path, several joined by ``,`` for RAIF's maximum). Without one the budgets use the
+**approximate count** below — one token per word, number, punctuation mark or CJK character — a documented,
+deterministic stand-in (real tokenizers give about 1.3 tokens per English word, so budgets come out somewhat
+larger than RAIF's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+
+APPROXIMATE = "approx"
+_PIECE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[^\W\d_]+|\d+|[^\w\s]|_")
+
+
+class ApproxTokenizer:
+    """The approximate count with the two call shapes RAIF's scripts use (``encode`` and ``__call__``)."""
+
+    name = APPROXIMATE
+
+    def encode(self, text: str, **kwargs) -> list[int]:
+        return [0] * len(_PIECE.findall(text))
+
+    def __call__(self, text: str, **kwargs) -> dict[str, list[list[int]]]:
+        return {"input_ids": [self.encode(text)]}
+
+
+@cache
+def _tokenizer(name: str):
+    if name == APPROXIMATE:
+        return ApproxTokenizer()
+    from transformers import AutoTokenizer  # the hf extra; only for a named tokenizer
+
+    return AutoTokenizer.from_pretrained(name)
+
+
+def counter(names: str | None) -> Callable[[str], int]:
+    """``text -> token count``: the largest count over the comma-separated tokenizers ``names`` (RAIF's
+    ``count_token_max``), the approximate count when none is named."""
+    tokenizers = [_tokenizer(n.strip()) for n in (names or APPROXIMATE).split(",") if n.strip()]
+    return lambda text: max(len(t.encode(text)) for t in tokenizers)
+
+
+def rlmo_max_tokens(prompt_tokens: int, divisor: float = 1.3) -> int:
+    """RAIF's completion budget for a 16,384-token context: ``max(int((16384 - prompt) // divisor - 100), 1)``
+    (``// 1.3`` in its shared OpenAI driver, ``// 1.1`` in FB-Bench's scripts)."""
+    return max(int((16384 - prompt_tokens) // divisor - 100), 1)
+
+
+def messages_text(messages: list[dict[str, str]]) -> str:
+    """What RAIF counts for a request: every message's content followed by a newline."""
+    return "".join(m["content"] + "\n" for m in messages if m.get("content") is not None)
