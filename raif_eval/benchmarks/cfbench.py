@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, tokens, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -191,10 +191,10 @@ async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) 
     system message + user turn (the profile); the lenient parser; an unparsed reply judged again with the
     identical request, 10 times in all; then the fallback (which, as RAIF's, skips N/A and non-numeric scores)."""
     criteria = criterion_texts(record)
+    answer = tokens.truncate_while(
+        answer, lambda text: judge_.count_tokens(judge_prompt(record, text)) > PAPER_TRUNCATE_TOKENS,
+        PAPER_TRUNCATE_STEP)
     prompt = judge_prompt(record, answer)
-    while judge_.count_tokens(prompt) > PAPER_TRUNCATE_TOKENS and answer:
-        answer = answer[:-PAPER_TRUNCATE_STEP]
-        prompt = judge_prompt(record, answer)
     asked = await judge_.ask(judge_.messages({"role": "user", "content": prompt}),
                              lambda text: lenient_parsed(text, criteria), attempts=JUDGE_ROUNDS)
     if asked.text is None:

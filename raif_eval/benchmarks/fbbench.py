@@ -178,7 +178,13 @@ def validate(reply_text: str) -> dict[str, dict[str, Any]] | None:
         judgement = json.loads(reply_text)
     except (TypeError, ValueError, RecursionError):
         return None
-    if not judgement or not isinstance(judgement, dict):
+    return checked(judgement) if judgement else None
+
+
+def checked(judgement: Any) -> dict[str, dict[str, Any]] | None:
+    """``judgement`` if it is a mapping whose every item passes ``check_gpt_judge`` and whose score is within
+    [0, 1] (``gen_judgment`` asserts it), else None."""
+    if not isinstance(judgement, dict):
         return None
     if not all(_valid_item(key, value) for key, value in judgement.items()):
         return None
@@ -269,14 +275,7 @@ def read_lenient(text: str) -> Any:
 def validate_lenient(text: str) -> dict[str, dict[str, Any]] | None:
     """A judgement RAIF accepts: what :func:`read_lenient` reads is a mapping (possibly empty: RAIF scores it 0)
     whose every item passes ``check_gpt_judge`` and whose score lies in [0, 1]."""
-    judgement = read_lenient(text)
-    if not isinstance(judgement, dict):
-        return None
-    if not all(_valid_item(key, value) for key, value in judgement.items()):
-        return None
-    if not -SCORE_TOLERANCE <= sample_score(judgement) <= 1 + SCORE_TOLERANCE:
-        return None
-    return judgement
+    return checked(read_lenient(text))
 
 
 def parse_paper(text: str) -> Parsed:

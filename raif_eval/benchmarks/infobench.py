@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr, tokens
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -50,6 +50,14 @@ def parse_reply(text: str) -> Parsed:
     return Parsed(None, ok=False)
 
 
+def question_turn(record: dict[str, Any], answer: str, index: int, question: str) -> str:
+    """The user turn asking question ``index``: the first holds the judge instructions, the input and the
+    output (official and RAIF alike)."""
+    if index == 0:
+        return render(BENCH, "first_turn", input=record["input"], output=answer, question=question)
+    return render(BENCH, "later_turn", question=question)
+
+
 async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None] | None:
     """One conversation: a verdict per asked question, ``None`` for an unreadable reply (which ends it).
 
@@ -58,11 +66,7 @@ async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[b
     messages = judge_.messages()
     verdicts: list[bool | None] = []
     for index, question in enumerate(record["decomposed_questions"]):
-        if index == 0:
-            turn = render(BENCH, "first_turn", input=record["input"], output=answer, question=question)
-        else:
-            turn = render(BENCH, "later_turn", question=question)
-        messages = messages + [{"role": "user", "content": turn}]
+        messages = messages + [{"role": "user", "content": question_turn(record, answer, index, question)}]
         asked = await judge_.ask(messages, parse_reply)
         if asked.text is None:
             return None
@@ -95,17 +99,11 @@ async def judge_paper(judge_: DocJudge, record: dict[str, Any], answer: str) -> 
     """RAIF's protocol: one request per question, whose history is the earlier question turns *without* the
     judge's replies (consecutive user turns, no system message), every question asked; the output truncated as
     RAIF does first. ``None`` if a request failed for good."""
-    output = answer
-    while judge_.count_tokens(output) > TRUNCATE_TOKENS and output:
-        output = output[:-TRUNCATE_STEP]
+    output = tokens.truncate_while(answer, lambda text: judge_.count_tokens(text) > TRUNCATE_TOKENS, TRUNCATE_STEP)
     turns: list[dict[str, str]] = []
     verdicts: list[bool | None] = []
     for index, question in enumerate(record["decomposed_questions"]):
-        if index == 0:
-            turn = render(BENCH, "first_turn", input=record["input"], output=output, question=question)
-        else:
-            turn = render(BENCH, "later_turn", question=question)
-        turns.append({"role": "user", "content": turn})
+        turns.append({"role": "user", "content": question_turn(record, output, index, question)})
         asked = await judge_.ask(judge_.messages(*turns), parse_paper)
         if asked.text is None:
             return None

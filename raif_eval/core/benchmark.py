@@ -95,7 +95,8 @@ COMMON_OPTIONS = (
            "(message.content, a leading <answer> removed, a trailing </answer> kept)"),
     Option("paper_tokenizer", None, None,
            "Hugging Face tokenizer (name or path; several joined by ',' count their maximum) of the evaluated "
-           "model, for the paper protocol's generation budget; unset: the benchmark's fixed max_gen_toks"),
+           "model, for the paper protocol's generation budget (RAIF's formula assumes a 16,384-token context); unset: "
+           "the benchmark's fixed max_gen_toks"),
     Option("paper_judge_tokenizer", None, None,
            "tokenizer(s) of the paper protocol's judge budgets and truncations (RAIF: Qwen2.5-7B-Instruct, with "
            "Llama-3.1 and Mistral for the maximum); unset: the approximate count of raif_eval.core.tokens"),

@@ -56,3 +56,34 @@ def rlmo_max_tokens(prompt_tokens: int, divisor: float = 1.3) -> int:
 def messages_text(messages: list[dict[str, str]]) -> str:
     """What RAIF counts for a request: every message's content followed by a newline."""
     return "".join(m["content"] + "\n" for m in messages if m.get("content") is not None)
+
+
+# Cuts tried one by one (what real responses need), for texts up to EXACT_CHARS; beyond, bisection keeps an
+# enormous (untrusted) text cheap.
+EXACT_CUTS, EXACT_CHARS = 64, 200_000
+
+
+def truncate_while(text: str, too_long: Callable[[str], bool], step: int) -> str:
+    """RAIF's ``while too_long(text): text = text[:-step]``, stopping at ``""`` (where RAIF would loop forever).
+
+    The first :data:`EXACT_CUTS` cuts of a text up to :data:`EXACT_CHARS` are tried in order, exactly as RAIF;
+    past them the number of cuts is found by bisection, which gives the same text whenever the count does not grow
+    as text is cut from the end (true of the approximate count, and of real tokenizers but for rare merges)."""
+    if not too_long(text):
+        return text
+
+    def cut(k: int) -> str:
+        return text[:max(len(text) - k * step, 0)]
+
+    last = -(-len(text) // step)  # cut(last) == ""
+    exact = min(EXACT_CUTS, last) if len(text) <= EXACT_CHARS else 0
+    for k in range(1, exact + 1):
+        if not too_long(cut(k)):
+            return cut(k)
+    low, high = max(exact, 0), last
+    if high <= low or too_long(cut(high)):
+        return cut(high)
+    while high - low > 1:  # too_long(cut(low)) and not too_long(cut(high))
+        middle = (low + high) // 2
+        low, high = (middle, high) if too_long(cut(middle)) else (low, middle)
+    return cut(high)
