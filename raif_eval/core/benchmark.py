@@ -87,6 +87,7 @@ def paper_protocol(profile: str = "official", defaults: Mapping[str, Any] | None
     """RAIF's pipeline as a protocol: its answer extraction by default, and the benchmark's own changes."""
     return Protocol(PAPER, profile=profile, defaults={"answer_extraction": "raif", **(defaults or {})}, **changes)
 
+
 # Options every benchmark has: what of the output is scored, and the tokenizers of RAIF's token budgets.
 ANSWER_EXTRACTIONS = ("fixed", "raif")
 COMMON_OPTIONS = (
@@ -142,10 +143,6 @@ class Benchmark:
     @property
     def all_options(self) -> tuple[Option, ...]:
         return self.options + COMMON_OPTIONS
-
-    @property
-    def protocol_names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.protocols)
 
     def protocol(self, name: str | None) -> Protocol:
         for protocol in self.protocols:
