@@ -189,3 +189,24 @@ def test_runs_that_recorded_only_the_options_they_set_compare_with_runs_that_rec
     assert benchmark_options(old, "raif_fbbench") == benchmark_options(new, "raif_fbbench")
     other = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "fbbench_version": "v1"}}}}
     assert benchmark_options(other, "raif_fbbench") != benchmark_options(new, "raif_fbbench")
+
+
+def test_rejudging_carries_what_the_user_chose_not_each_protocols_defaults():
+    from raif_eval.harness.rejudge import task_options
+
+    def config(protocol, **options):
+        bench = BENCHMARKS["fbbench"]
+        return {"metadata": {"benchmark": "fbbench", "version": 1.0,
+                             **bench.settings({"protocol": protocol, **options})}}
+
+    mixed = {"configs": {"raif_fbbench": config("official"), "raif_fbbench_paper": config("paper")}}
+    assert task_options(mixed) == {}  # v3 for the one, v1 for the other, as each protocol implies
+    chosen = {"configs": {"raif_fbbench": config("official", fbbench_on_failure="zero", answer_extraction="raif"),
+                          "raif_fbbench_paper": config("paper", fbbench_on_failure="zero", answer_extraction="raif")}}
+    assert task_options(chosen) == {"fbbench_on_failure": "zero", "answer_extraction": "raif"}
+    # a run recorded before `drop` became the default keeps its `zero`
+    old = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "fbbench_version": "v3",
+                                                     "fbbench_on_failure": "zero"}}}}
+    assert task_options(old) == {"fbbench_on_failure": "zero"}
+    zh = {"configs": {"raif_followbench_zh": {"metadata": {"benchmark": "followbench", "language": "zh"}}}}
+    assert task_options(zh) == {}  # the task's own language is its YAML's, not a run option

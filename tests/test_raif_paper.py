@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from fake_judge import FakeJudge
-from helpers import ROOT, SHARED
+from helpers import ROOT, SHARED, data_dir_with_complexbench_fixture
 from paper_judge import paper_reply
 from raif_eval import benchmarks
 from raif_eval.core import Judged
@@ -69,12 +70,25 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+OTHERS = ("raif_ifeval", "raif_cello", "raif_complexbench")  # the rest of raif_complex_paper, and two official
+
+
+def _is_complexbench(body: dict) -> bool:
+    last = body["messages"][-1]["content"]
+    return "【评分问题" in last or "**问题**" in last
+
+
 @pytest.fixture(scope="module")
 def paper_run(tmp_path_factory):
-    """One replay run of the four paper tasks on the goldens' responses (recomputed by the tools); (samples by task
-    and id, results, the judge's request log)."""
+    """One replay run: the four paper tasks on the goldens' responses (recomputed by the tools), and, to see the
+    whole group and the report, the rest of ``raif_complex_paper`` and two official tasks on two documents each.
+    Returns (samples by task and id, results, the requests of the four tasks' judge, the output folder, env)."""
+    from replay_snapshot import responses
+
     tmp = tmp_path_factory.mktemp("paper")
-    lines, selection = [], {}
+    data_env = data_dir_with_complexbench_fixture(tmp / "data")
+    lines = [row for row in responses(tmp / "data") if row["task"] in OTHERS]
+    selection = {task: [0, 1] for task in ("raif_ifeval", "raif_cello", *(f"{t}_paper" for t in OTHERS))}
     for task, name in TASKS.items():
         texts = golden_responses(name)
         bench = benchmarks.get(TASKS[task].split("_")[0])
@@ -85,12 +99,13 @@ def paper_run(tmp_path_factory):
     replay = tmp / "responses.jsonl"
     replay.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     server = FakeJudge(reply=paper_reply, model=JUDGE_MODEL, log_path=tmp / "judge_log.jsonl").start()
-    env = {**os.environ, "RAIF_DATA_DIR": str(SHARED), "RAIF_JUDGE_URL": server.url,
+    env = {**os.environ, **data_env, "RAIF_JUDGE_URL": server.url,
            "RAIF_JUDGE_CACHE": str(tmp / "judge.sqlite"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "raif_eval", "run", "--model", "replay", "--model_args",
-             f"responses={replay},model=paper", "--tasks", ",".join(TASKS), "--samples", json.dumps(selection),
+             f"responses={replay},model=replayed", "--tasks", "raif_ifeval,raif_cello,raif_complex_paper",
+             "--samples", json.dumps(selection),
              "--output_path", str(tmp / "out"), "--log_samples", "--judge_model", JUDGE_MODEL],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     finally:
@@ -100,9 +115,10 @@ def paper_run(tmp_path_factory):
     stamp = results_path.stem.removeprefix("results_")
     samples = {task: {str(s["doc"]["doc_id"]): s for s in _jsonl(results_path.parent / f"samples_{task}_{stamp}.jsonl")}
                for task in TASKS}
-    results = json.loads(results_path.read_text(encoding="utf-8"))["results"]
-    requests = [e["body"] for e in server.log.entries if e["body"].get("max_tokens") != 1]  # not the probe
-    return samples, results, requests
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    requests = [e["body"] for e in server.log.entries
+                if e["body"].get("max_tokens") != 1 and not _is_complexbench(e["body"])]  # not the probe
+    return samples, results, requests, tmp / "out", env
 
 
 def _verdicts(sample: dict):
@@ -112,7 +128,7 @@ def _verdicts(sample: dict):
 def test_the_judge_requests_are_raifs(paper_run):
     """The multiset of request digests equals RAIF's: same prompts, system messages, temperatures (0 vs 0.0
     included), max_tokens from RAIF's formulas, no response_format, and RAIF's re-asks of unreadable replies."""
-    _, _, requests = paper_run
+    _, _, requests, *_ = paper_run
     expected = Counter(d for name in TASKS.values() for ds in golden(name)["requests"].values() for d in ds)
     got = Counter(digest(body) for body in requests)
     assert got == expected, (sum((got - expected).values()), sum((expected - got).values()))
@@ -124,7 +140,7 @@ def test_one_request_body_in_full(paper_run, name):
     """The golden's example bodies (every request of two items, in the order sent, contents as sha256 and length)
     against ours: same roles and contents, same temperature, max_tokens, stream (values and types) and other
     fields, no response_format."""
-    _, _, requests = paper_run
+    _, _, requests, *_ = paper_run
     by_digest = {digest(body): body for body in requests}
     gold = golden(name)
     for native_id, bodies in gold["request_examples"].items():
@@ -140,7 +156,8 @@ def test_one_request_body_in_full(paper_run, name):
 
 
 def test_cfbench_items_and_printed_scores(paper_run):
-    samples, results, _ = paper_run
+    samples, results, *_ = paper_run
+    results = results["results"]
     gold = golden("cfbench")
     for idx, item in gold["items"].items():
         sample, verdicts = samples["raif_cfbench_paper"][idx], _verdicts(samples["raif_cfbench_paper"][idx])
@@ -156,7 +173,8 @@ def test_cfbench_items_and_printed_scores(paper_run):
 
 
 def test_fbbench_items_and_printed_scores(paper_run):
-    samples, results, _ = paper_run
+    samples, results, *_ = paper_run
+    results = results["results"]
     gold = golden("fbbench")
     for position, item in gold["items"].items():
         sample = samples["raif_fbbench_paper"][position]
@@ -175,7 +193,8 @@ def test_fbbench_items_and_printed_scores(paper_run):
 
 
 def test_followbench_items_and_printed_scores(paper_run):
-    samples, results, _ = paper_run
+    samples, results, *_ = paper_run
+    results = results["results"]
     gold = golden("followbench_en")
     for native_id, item in gold["items"].items():
         sample = samples["raif_followbench_en_paper"][native_id]
@@ -187,7 +206,8 @@ def test_followbench_items_and_printed_scores(paper_run):
 
 
 def test_infobench_items_and_printed_scores(paper_run):
-    samples, results, _ = paper_run
+    samples, results, *_ = paper_run
+    results = results["results"]
     gold = golden("infobench")
     for native_id, item in gold["items"].items():
         assert _verdicts(samples["raif_infobench_paper"][native_id]) == item, native_id
@@ -197,36 +217,19 @@ def test_infobench_items_and_printed_scores(paper_run):
     assert got["drfr_hard,raif"] == printed["instruction_level_hard_true"]
 
 
-def test_raif_complex_paper_end_to_end_and_the_report_names_the_protocols(tmp_path):
-    """`raif-eval run --tasks raif_complex,raif_complex_paper --model replay` (ComplexBench given its data file),
-    then `raif-eval report`: the two protocols are two labelled rows, each paper row against its own baseline."""
-    from helpers import data_dir_with_complexbench_fixture
-    from replay_snapshot import responses
-
-    data_env = data_dir_with_complexbench_fixture(tmp_path / "data")
-    replay = tmp_path / "responses.jsonl"
-    replay.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in responses(tmp_path / "data")),
-                      encoding="utf-8")
-    server = FakeJudge(reply=paper_reply, model=JUDGE_MODEL).start()
-    env = {**os.environ, **data_env, "RAIF_JUDGE_URL": server.url, "RAIF_JUDGE_CACHE": str(tmp_path / "c.sqlite"),
-           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    try:
-        run = subprocess.run(
-            [sys.executable, "-m", "raif_eval", "run", "--model", "replay", "--model_args",
-             f"responses={replay},model=replayed", "--tasks", "raif_complex,raif_complex_paper", "--limit", "2",
-             "--output_path", str(tmp_path / "out"), "--log_samples", "--judge_model", JUDGE_MODEL],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    finally:
-        server.stop()
-    assert run.returncode == 0, run.stderr[-4000:]
-    results = json.loads(max((tmp_path / "out").rglob("results_*.json")).read_text(encoding="utf-8"))
+def test_raif_complex_paper_end_to_end_and_the_report_names_the_protocols(paper_run, tmp_path):
+    """`raif-eval run --tasks raif_complex_paper --model replay` (ComplexBench given its data file) beside two
+    official tasks, then `raif-eval report`: the two protocols are two labelled rows."""
+    _, results, _, out, env = paper_run
     members = results["group_subtasks"]["raif_complex_paper"]
-    assert sorted(members) == sorted(f"{t}_paper" for t in results["group_subtasks"]["raif_complex"])
+    official = yaml.safe_load((ROOT / "tasks" / "raif_complex.yaml").read_text(encoding="utf-8"))["task"]
+    assert sorted(members) == sorted(f"{t}_paper" for t in official)
     assert all(results["configs"][t]["metadata"]["protocol"] == "paper" for t in members)
     assert results["configs"]["raif_complexbench_paper"]["metadata"]["complexbench_data_file"] == "data_release"
-    report = subprocess.run([sys.executable, "-m", "raif_eval", "report", str(tmp_path / "out"), "--out",
-                             str(tmp_path / "report"), "--format", "md"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert results["results"]["raif_complex_paper"]["raif_score,raif"] == pytest.approx(
+        float(np.mean([results["results"][t]["raif_score,raif"] for t in members])))
+    report = subprocess.run([sys.executable, "-m", "raif_eval", "report", str(out), "--out", str(tmp_path / "report"),
+                             "--format", "md"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert report.returncode == 0, report.stderr[-3000:]
     table = (tmp_path / "report" / "table1.md").read_text(encoding="utf-8")
     rows = [line for line in table.splitlines() if line.startswith("| replayed")]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from raif_eval import benchmarks
+from raif_eval.core.benchmark import COMMON_OPTIONS
 from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths
 from raif_eval.judge import config as judge_config
@@ -97,12 +98,25 @@ def _judged(config: dict[str, Any]) -> bool:
 
 
 def task_options(results: dict[str, Any]) -> dict[str, Any]:
-    """The benchmark options a run used: metadata keys named ``<benchmark>_…`` (``fbbench_version``, …)."""
+    """The options a run was given (``--metadata`` applies to every task): the benchmark options (``<benchmark>_…``)
+    and the common ones whose recorded value is not what the task's protocol implies anyway. A run of official and
+    paper tasks thus keeps each protocol's own defaults (FB-Bench v3 and v1) and the user's choices."""
     options = {}
     for config in results.get("configs", {}).values():
         metadata = config.get("metadata") or {}
-        prefix = f"{metadata.get('benchmark')}_"
-        options.update({k: v for k, v in metadata.items() if k.startswith(prefix)})
+        if metadata.get("benchmark") not in benchmarks.BENCHMARKS:
+            continue
+        benchmark = benchmarks.get(metadata["benchmark"])
+        protocol = benchmark.protocol(metadata.get("protocol"))
+        for option in benchmark.options:
+            if option.name.startswith(f"{benchmark.key}_") and option.name in metadata:
+                implied = protocol.defaults.get(option.name, option.default)
+                if metadata[option.name] != implied:
+                    options[option.name] = metadata[option.name]
+        for option in COMMON_OPTIONS:
+            implied = protocol.defaults.get(option.name, option.default)
+            if metadata.get(option.name, implied) != implied:
+                options[option.name] = metadata[option.name]
     return options
 
 
