@@ -1,6 +1,7 @@
 """``raif-train``: RAIF GRPO training and data conversion.
 
     raif-train grpo --config raif_train/configs/qwen2.5-7b-instruct.yaml [--any_flag value ...]
+    raif-train grpo --config FILE --dry_run [--launch_config raif_train/configs/accelerate/zero3.yaml]
     raif-train convert --records ifeval.jsonl --tokenizer /models/Qwen2.5-7B-Instruct --out train.jsonl
     raif-train synth --seeds instructions.jsonl --n 1000 --out synth.jsonl [--llm_url URL --reference_url URL]
     accelerate launch --config_file raif_train/configs/accelerate/zero3.yaml -m raif_train.cli grpo --config ...
@@ -15,6 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from raif_eval.errors import RaifError
 
 DEFAULT_REWARDS = ["raif_format_reward", "raif_ifeval_reward", "raif_judge_reward"]
 
@@ -32,6 +36,14 @@ class RAIFScriptArguments:
         "help": "Judge of complex rows: an OpenAI-compatible base URL or preset (RAIF_JUDGE_URL; default embedded)."})
     judge_model: str | None = field(default=None, metadata={"help": "Model the judge endpoint serves."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
+    dry_run: bool = field(default=False, metadata={
+        "help": "Parse and check the recipe, print the resolved settings and exit, without loading a model. "
+                "Hardware checks (bf16 without a GPU) become warnings."})
+    launch_config: str | None = field(default=None, metadata={
+        "help": "With --dry_run: the accelerate config the run will be launched with, for the per-step arithmetic "
+                "(its num_processes x num_machines; else WORLD_SIZE, else 1)."})
+
+HARDWARE_ERRORS = ("bf16", "fp16", "gpu", "cuda")  # words of transformers' hardware checks
 
 
 def _reward_funcs(names: list[str]):
@@ -92,14 +104,15 @@ def _train_dataset(files: list[str], tokenizer, limit: int | None):
 
 
 def grpo(argv: list[str]) -> None:
+    script, config, model_args, warnings = _parse(argv)
+    if script.dry_run:
+        print(dry_run_report(script, config, model_args, warnings))
+        return
     from transformers import AutoTokenizer
-    from trl import ModelConfig, TrlParser
 
     from raif_train import data
-    from raif_train.trainer import RAIFConfig, RAIFTrainer
+    from raif_train.trainer import RAIFTrainer
 
-    parser = TrlParser((RAIFScriptArguments, RAIFConfig, ModelConfig), prog="raif-train grpo")
-    script, config, model_args = parser.parse_args_and_config(args=argv)
     _configure_judge(script.judge_url, script.judge_model)
     model_path = _model_path(model_args.model_name_or_path or "embedded")
     tokenizer = AutoTokenizer.from_pretrained(model_path)
@@ -115,6 +128,72 @@ def grpo(argv: list[str]) -> None:
     trainer.accelerator.print(f"raif-train: model saved to {config.output_dir}; evaluate it with "
                               f"raif-eval run --model hf --model_args pretrained={config.output_dir} "
                               "--apply_chat_template --tasks raif_complex")
+
+
+def _parse(argv: list[str]):
+    """(script, config, model args, warnings) of a ``grpo`` command line. A dry run on a machine without the
+    recipe's hardware reports the check as a warning and resolves the rest as if on CPU."""
+    from trl import ModelConfig, TrlParser
+
+    from raif_train.trainer import RAIFConfig
+
+    def parse(args):
+        parser = TrlParser((RAIFScriptArguments, RAIFConfig, ModelConfig), prog="raif-train grpo")
+        return parser.parse_args_and_config(args=args)
+
+    try:
+        try:
+            return (*parse(argv), [])
+        except ValueError as exc:
+            if "--dry_run" not in argv or not any(word in str(exc).lower() for word in HARDWARE_ERRORS):
+                raise
+            return (*parse([*argv, "--use_cpu", "true"]), [f"this machine cannot run the recipe as set: {exc}"])
+    except ValueError as exc:  # a bad key or value in the recipe or on the command line
+        raise RaifError(f"raif-train grpo: {exc} (raif-train grpo --help lists the flags; --dry_run checks a "
+                        f"recipe without loading anything)") from None
+
+
+def _processes(launch_config: str | None) -> tuple[int, str]:
+    import os
+
+    import yaml
+
+    if launch_config:
+        launch = yaml.safe_load(Path(launch_config).read_text(encoding="utf-8")) or {}
+        count = int(launch.get("num_processes", 1)) * int(launch.get("num_machines", 1) or 1)
+        return count, f"{launch_config}: num_processes x num_machines"
+    if os.environ.get("WORLD_SIZE"):
+        return int(os.environ["WORLD_SIZE"]), "WORLD_SIZE"
+    return 1, "one process (no --launch_config, no WORLD_SIZE)"
+
+
+def dry_run_report(script: RAIFScriptArguments, config, model_args, warnings: list[str]) -> str:
+    """What ``--dry_run`` prints: the resolved recipe and its per-step arithmetic, then any warnings."""
+    processes, source = _processes(script.launch_config)
+    per_step = config.per_device_train_batch_size * config.gradient_accumulation_steps * processes
+    generation = config.generation_batch_size or per_step
+    warnings = list(warnings)
+    if per_step != generation:
+        warnings.append(f"one optimizer step sees {per_step} samples but a generation batch has {generation}: "
+                        f"set gradient_accumulation_steps (or the launch config's num_processes) so they match, "
+                        f"as RAIF's one on-policy step per rollout does")
+    lines = [
+        "raif-train grpo --dry_run: the recipe parses; nothing was loaded",
+        f"  model: {model_args.model_name_or_path} (dtype {model_args.dtype}); output_dir: {config.output_dir}",
+        f"  rewards: {', '.join(script.reward_funcs)}; judge: {script.judge_url or 'embedded'} "
+        f"({script.judge_model or 'the model it serves'})",
+        f"  data: train {script.train_files or '-'}; behaviour cloning {script.bc_files or '-'} "
+        f"(bc_coef {getattr(config, 'bc_coef', None)})",
+        f"  rollouts: {config.num_generations} per prompt, generation batch {generation} "
+        f"({generation // max(config.num_generations, 1)} prompts); vLLM {config.use_vllm}"
+        + (f" ({config.vllm_mode})" if config.use_vllm else ""),
+        f"  per optimizer step: {config.per_device_train_batch_size} per device x "
+        f"{config.gradient_accumulation_steps} accumulation x {processes} processes ({source}) = {per_step} samples",
+        f"  objective: loss {config.loss_type}, beta {config.beta}, epsilon {config.epsilon}, learning rate "
+        f"{config.learning_rate}, warmup {config.warmup_steps}, epochs {config.num_train_epochs}",
+    ]
+    lines += [f"  warning: {w}" for w in warnings]
+    return "\n".join(lines)
 
 
 def convert(argv: list[str]) -> None:
@@ -175,7 +254,6 @@ def synth(argv: list[str]) -> None:
                      help="template `input` for this policy (a folder, or embedded); none: constraint records only")
     args = parser.parse_args(argv)
 
-    from raif_eval.errors import RaifError
     from raif_eval.judge.config import JudgeConfig
     from raif_eval.judge.preflight import preflight
     from raif_train import bank
@@ -208,7 +286,11 @@ def main(argv: list[str] | None = None) -> None:
     if not argv or argv[0] not in commands:
         print(__doc__.strip(), file=sys.stderr if argv else sys.stdout)
         raise SystemExit(0 if not argv or argv[0] in ("-h", "--help") else 2)
-    commands[argv[0]](argv[1:])
+    try:
+        commands[argv[0]](argv[1:])
+    except RaifError as exc:
+        print(f"raif-train: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
