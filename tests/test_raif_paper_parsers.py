@@ -70,3 +70,9 @@ def test_fbbench_lenient_reader_rejects_what_raif_rejects_and_executes_nothing()
 def test_infobench_substring_reader(reply, verdict):
     parsed = infobench.parse_paper(reply)
     assert parsed.value is verdict and parsed.ok is (verdict is not None)
+
+
+def test_fbbench_lenient_reader_refuses_yaml_alias_bombs():
+    bomb = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")])
+    assert fbbench.read_lenient(bomb) is None  # 9**9 nodes if expanded; json5, YAML and a literal all refuse it

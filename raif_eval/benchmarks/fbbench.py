@@ -254,7 +254,8 @@ def read_lenient(text: str) -> Any:
     """RAIF's ``post_process_json``: the text between the first json fence and the last closing fence (else a
     bare fence; slicing exactly as RAIF's, so a missing closing fence drops the last character), blank lines
     collapsed, then JSON5, else YAML, else a Python literal (RAIF calls ``eval``; a literal is what a judge
-    writes, and nothing of a reply is executed here). ``None`` when all three fail."""
+    writes, and nothing of a reply is executed here). YAML anchors and aliases are refused (a few hundred
+    characters of them expand to billions of nodes); no judgement needs them. ``None`` when all three fail."""
     if JSON_FENCE in text:
         text = text[text.find(JSON_FENCE) + len(JSON_FENCE):text.rfind(FENCE_END)]
     elif BARE_FENCE in text:
@@ -262,14 +263,25 @@ def read_lenient(text: str) -> Any:
     while "\n\n" in text:
         text = text.replace("\n\n", "\n")
     import json5
-    import yaml
 
-    for read in (json5.loads, yaml.safe_load, ast.literal_eval):
+    for read in (json5.loads, _yaml_without_aliases, ast.literal_eval):
         try:
             return read(text)
         except Exception:  # noqa: BLE001 — any failure moves on to the next reader, as RAIF's
             continue
     return None
+
+
+def _yaml_without_aliases(text: str) -> Any:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not read")
+            return super().compose_node(parent, index)
+
+    return yaml.load(text, Loader=Loader)  # noqa: S506 — a SafeLoader
 
 
 def validate_lenient(text: str) -> dict[str, dict[str, Any]] | None:
@@ -483,6 +495,6 @@ BENCHMARK = Benchmark(
              Option("fbbench_on_failure", ON_FAILURE, "drop", "a record never validly judged is left out of the "
                     "averages as upstream does (counted in judge_failed_docs), or scores 0")),
     breakdowns=(Breakdown("FB-Bench by task, error and feedback type", tables),),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.1,
+    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.1, budget_count="max",
                                   defaults={"fbbench_version": "v1", "fbbench_on_failure": "drop"})),
 )

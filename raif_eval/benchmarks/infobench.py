@@ -99,7 +99,9 @@ async def judge_paper(judge_: DocJudge, record: dict[str, Any], answer: str) -> 
     """RAIF's protocol: one request per question, whose history is the earlier question turns *without* the
     judge's replies (consecutive user turns, no system message), every question asked; the output truncated as
     RAIF does first. ``None`` if a request failed for good."""
-    output = tokens.truncate_while(answer, lambda text: judge_.count_tokens(text) > TRUNCATE_TOKENS, TRUNCATE_STEP)
+    # RAIF counts the output with the largest of its three tokenizers here
+    output = tokens.truncate_while(answer, lambda text: judge_.count_tokens_max(text) > TRUNCATE_TOKENS,
+                                   TRUNCATE_STEP)
     turns: list[dict[str, str]] = []
     verdicts: list[bool | None] = []
     for index, question in enumerate(record["decomposed_questions"]):

@@ -18,8 +18,8 @@ RAIF's own extraction (the ``*_paper`` tasks' default, ``answer_extraction: raif
 ``message.content`` as the server returned it, with a *leading* ``<answer>`` removed (and the whitespace after it)
 and everything else kept — a think block the model wrote into its content, and a trailing ``</answer>``. Reasoning
 the server returned separately is not part of ``message.content``: raif-eval's API backends log it joined in front
-of the content (:func:`join_reasoning`), and the RAIF extraction leaves it out again. (Re-judging reads the logged
-text, where that distinction is gone: there a leading joined block is scored as content.)
+of the content (:func:`join_reasoning`), and the RAIF extraction leaves it out again (re-judging tells the two
+apart by the run's own answer: :func:`raif_eval.harness.rejudge.replay_row`).
 """
 
 from __future__ import annotations

@@ -77,6 +77,7 @@ class Protocol:
     system: str | None = None
     wrap: str | None = None
     budget_divisor: float | None = None
+    budget_count: str = "first"  # the paper_tokenizer count: the first's, or (FB-Bench) the largest over all
 
 
 OFFICIAL = Protocol("official")
@@ -95,12 +96,13 @@ COMMON_OPTIONS = (
            "fixed: raif-eval's extraction (reasoning dropped, the last <answer> block); raif: RAIF's "
            "(message.content, a leading <answer> removed, a trailing </answer> kept)"),
     Option("paper_tokenizer", None, None,
-           "Hugging Face tokenizer (name or path; several joined by ',' count their maximum) of the evaluated "
-           "model, for the paper protocol's generation budget (RAIF's formula assumes a 16,384-token context); unset: "
-           "the benchmark's fixed max_gen_toks"),
+           "Hugging Face tokenizer (name or path) of the evaluated model, for the paper protocol's generation "
+           "budget (RAIF's formula assumes a 16,384-token context; FB-Bench: several joined by ',' count their "
+           "maximum, as RAIF's script); unset: the benchmark's fixed max_gen_toks"),
     Option("paper_judge_tokenizer", None, None,
-           "tokenizer(s) of the paper protocol's judge budgets and truncations (RAIF: Qwen2.5-7B-Instruct, with "
-           "Llama-3.1 and Mistral for the maximum); unset: the approximate count of raif_eval.core.tokens"),
+           "tokenizers of the paper protocol's judge budgets and truncations, joined by ',' (RAIF: "
+           "Qwen2.5-7B-Instruct first, then Llama-3.1 and Mistral; each count takes the first or the maximum as "
+           "RAIF's script does); unset: the approximate count of raif_eval.core.tokens"),
 )
 
 

@@ -1,9 +1,10 @@
 """Token counts for RAIF's token budgets (generation caps, judge ``max_tokens``, response truncation).
 
-RAIF counts with local Hugging Face tokenizers (Qwen2.5-7B-Instruct; for some budgets the largest count of the
-Qwen2.5, Llama-3.1 and Mistral tokenizers) that are not on the package registries. A paper task names its
-tokenizers in an option (``paper_tokenizer`` for the model's side, ``paper_judge_tokenizer`` for the judge's; a
-Hugging Face name or path, several joined by ``,`` for RAIF's maximum). Without one the budgets use the
+RAIF counts with local Hugging Face tokenizers, loaded with ``use_fast=False``, that are not on the package
+registries: for most budgets one (Qwen2.5-7B-Instruct), for some the largest count of three (Qwen2.5, Llama-3.1,
+Mistral). A paper task names its tokenizers in an option (``paper_tokenizer`` for the model's side,
+``paper_judge_tokenizer`` for the judge's; Hugging Face names or paths joined by ``,``, RAIF's one first): each
+count then uses the first or the maximum over all, as RAIF's script for it does. Without one the budgets use the
 **approximate count** below — one token per word, number, punctuation mark or CJK character — a documented,
 deterministic stand-in (real tokenizers give about 1.3 tokens per English word, so budgets come out somewhat
 larger than RAIF's).
@@ -11,9 +12,12 @@ larger than RAIF's).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from functools import cache
+
+log = logging.getLogger(__name__)
 
 APPROXIMATE = "approx"
 _PIECE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[^\W\d_]+|\d+|[^\w\s]|_")
@@ -37,13 +41,20 @@ def _tokenizer(name: str):
         return ApproxTokenizer()
     from transformers import AutoTokenizer  # the hf extra; only for a named tokenizer
 
-    return AutoTokenizer.from_pretrained(name)
+    try:
+        return AutoTokenizer.from_pretrained(name, use_fast=False)  # as RAIF loads them
+    except (ImportError, ValueError, OSError):  # no slow implementation here (e.g. sentencepiece missing)
+        log.warning("tokenizer %s: no slow (use_fast=False) tokenizer here, counting with the fast one", name)
+        return AutoTokenizer.from_pretrained(name)
 
 
-def counter(names: str | None) -> Callable[[str], int]:
-    """``text -> token count``: the largest count over the comma-separated tokenizers ``names`` (RAIF's
-    ``count_token_max``), the approximate count when none is named."""
+def counter(names: str | None, use: str = "first") -> Callable[[str], int]:
+    """``text -> token count`` with the comma-separated tokenizers ``names``: the first one's (``use="first"``),
+    or the largest count over all (``"max"``, RAIF's ``count_token_max``); the approximate count when none is
+    named."""
     tokenizers = [_tokenizer(n.strip()) for n in (names or APPROXIMATE).split(",") if n.strip()]
+    if use == "first":
+        tokenizers = tokenizers[:1]
     return lambda text: max(len(t.encode(text)) for t in tokenizers)
 
 

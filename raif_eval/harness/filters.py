@@ -16,7 +16,6 @@ from lm_eval.api.registry import register_filter
 
 from raif_eval import benchmarks
 from raif_eval.core import Judged, Transcript
-from raif_eval.core import tokens
 from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
 from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
 from raif_eval.judge import config as judge_config
@@ -71,13 +70,16 @@ class JudgeFilter(Filter):
         if self.deferred:
             return [Judged(a, skipped=True).encode() for a in answers]
         key = self.benchmark.key
+        if self.settings["protocol"] != "official" and not self.settings.get("paper_judge_tokenizer"):
+            log.warning("%s: the judge's token budgets use raif-eval's approximate count; name RAIF's tokenizers "
+                        "with --metadata '{\"paper_judge_tokenizer\": \"Qwen/Qwen2.5-7B-Instruct,...\"}'", key)
         config: judge_config.JudgeConfig | None = None
         try:
             config = preflight(judge_config.active())
             run = judge_all(self.benchmark.judge_program(self.settings),
                             [(doc_record(d), a) for d, a in zip(docs, answers)],
                             judge_profile(key, self.profile_name), config, desc=f"judging {key}",
-                            count_tokens=tokens.counter(self.settings.get("paper_judge_tokenizer")))
+                            tokenizers=self.settings.get("paper_judge_tokenizer"))
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring

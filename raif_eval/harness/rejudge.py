@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from raif_eval import benchmarks
+from raif_eval.core import Judged
+from raif_eval.core.answers import THINK_CLOSE, THINK_OPEN, raif_answer
 from raif_eval.core.benchmark import COMMON_OPTIONS
 from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths
@@ -63,7 +65,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
         for task in leaf_tasks:
             samples = _samples(results_path, task)
             selection[task] = sorted({s["doc_id"] for s in samples})
-            rows += [{"task": task, "id": s["doc"]["doc_id"], "response": s["resps"][0][0]} for s in samples]
+            rows += [replay_row(task, s) for s in samples]
         with tempfile.TemporaryDirectory() as tmp:
             replay = Path(tmp) / "responses.jsonl"
             replay.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -90,6 +92,24 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     if judge.embedded:
         print(f"raif-eval: {judge.describe()['note']}", file=sys.stderr)
     return written
+
+
+def replay_row(task: str, sample: dict[str, Any]) -> dict[str, Any]:
+    """The replay line of a logged sample. The log holds the raw output, where reasoning a server returned apart
+    from the content is joined in front of it; RAIF's extraction excludes such reasoning but keeps a think block
+    the model wrote, and the joined text alone cannot say which it was. The run's own answer can: when it is the
+    RAIF reading of the content after a joined block, the line gives content and reasoning apart again."""
+    raw = sample["resps"][0][0]
+    row = {"task": task, "id": sample["doc"]["doc_id"], "response": raw}
+    head, sep, content = raw.partition(f"\n{THINK_CLOSE}\n\n")
+    if not (sep and head.startswith(f"{THINK_OPEN}\n")):
+        return row
+    scored = sample["filtered_resps"][0]
+    judged = Judged.decode(scored) if isinstance(scored, str) else None
+    answer = judged.answer if judged is not None else scored
+    if raif_answer(content)[0] == answer != raif_answer(raw)[0]:
+        row.update(response=content, reasoning=head[len(THINK_OPEN) + 1:])
+    return row
 
 
 def _judged(config: dict[str, Any]) -> bool:

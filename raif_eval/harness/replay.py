@@ -14,13 +14,16 @@ import lm_eval.models  # noqa: F401  (lm-eval fills its lazy built-in registry o
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
+from raif_eval.core.answers import join_reasoning
+
 from raif_eval.errors import ReplayError
 
 PAPER_SUFFIX = "_paper"
 
 
 def read_responses(path: str | Path) -> dict[tuple[str, str], str]:
-    """``{(task, id): response}`` from a replay file, with a one-line error for any malformed line."""
+    """``{(task, id): response}`` from a replay file, with a one-line error for any malformed line. A row may add
+    ``"reasoning"``: what a server returned apart from the content, joined as raif-eval's API backends join it."""
     path = Path(path)
     if not path.is_file():
         raise ReplayError(f"replay file {path} does not exist; pass --model_args responses=FILE.jsonl")
@@ -41,10 +44,12 @@ def read_responses(path: str | Path) -> dict[tuple[str, str], str]:
                 raise ReplayError(f'{where}: "task" and "response" must be strings')
             if not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool):
                 raise ReplayError(f'{where}: "id" must be a string or an integer')
+            if not isinstance(row.get("reasoning") or "", str):
+                raise ReplayError(f'{where}: "reasoning" must be a string')
             key = (row["task"], str(row["id"]))
             if key in responses:
                 raise ReplayError(f"{where} repeats task {key[0]} id {key[1]}; keep one response per id")
-            responses[key] = row["response"]
+            responses[key] = join_reasoning(row["response"], row.get("reasoning"))
     if not responses:
         raise ReplayError(f"replay file {path} has no responses")
     return responses

@@ -125,9 +125,11 @@ class RaifTask(ConfigurableTask):
         metadata = self.config.metadata or {}
         self.protocol = self.benchmark.protocol(metadata.get("protocol"))
         tokenizer = metadata.get("paper_tokenizer")
-        self._count_tokens = tokens.counter(tokenizer) if tokenizer and self.protocol.budget_divisor else None
+        self._count_tokens = (tokens.counter(tokenizer, self.protocol.budget_count)
+                              if tokenizer and self.protocol.budget_divisor else None)
         self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
         self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
+        self._system_instruction: str | None = None  # lm-eval's --system_instruction, for the generation budget
 
     def override_metric(self, metric_name: str) -> None:
         """lm-eval's ``predict_only`` (metric ``bypass``): generate now, judge later (``raif-eval judge``), so the
@@ -162,10 +164,7 @@ class RaifTask(ConfigurableTask):
                         **kwargs: Any) -> str:
         if num_fewshot:
             raise RaifError(f"{self.config.task} is zero-shot: drop --num_fewshot")
-        system, messages = self.dialogue(doc, system_instruction)
-        key = _key(system, messages)
-        if key in self._reasoning:
-            messages = reasoner.rewrite(messages, self._reasoning[key])
+        system, messages = self.sent_turns(doc, system_instruction)
         if apply_chat_template and chat_template is not None:
             return chat_template(_turns(system, messages), add_generation_prompt=True)
         if "messages" in doc:
@@ -173,11 +172,22 @@ class RaifTask(ConfigurableTask):
                             f"--apply_chat_template (raif-eval adds it for the embedded and replay models)")
         return f"{system}\n\n{messages[0]['content']}" if system else messages[0]["content"]
 
+    def sent_turns(self, doc: dict, system_instruction: str | None = None) -> tuple[str, list[dict[str, str]]]:
+        """The system message and turns the model is sent: the dialogue, rewritten around the reasoning model's
+        reasoning when one thought first."""
+        system, messages = self.dialogue(doc, system_instruction)
+        key = _key(system, messages)
+        if key in self._reasoning:
+            messages = reasoner.rewrite(messages, self._reasoning[key])
+        return system, messages
+
     def construct_requests(self, doc: dict, ctx: Any, **kwargs: Any) -> Any:
-        """lm-eval's requests, with the protocol's per-prompt generation budget when its tokenizer is known."""
+        """lm-eval's requests, with the protocol's per-prompt generation budget when its tokenizer is known: counted
+        on the turns actually sent, as RAIF counts after its own rewrite. (lm-eval batches requests by generation
+        settings, so local backends then generate prompt by prompt.)"""
         request = super().construct_requests(doc, ctx, **kwargs)
         if self._count_tokens is not None:
-            system, messages = self.dialogue(doc)
+            system, messages = self.sent_turns(doc, self._system_instruction)
             budget = tokens.rlmo_max_tokens(self._count_tokens(tokens.messages_text(_turns(system, messages))),
                                             self.protocol.budget_divisor)
             for instance in request if isinstance(request, list) else [request]:
@@ -187,6 +197,7 @@ class RaifTask(ConfigurableTask):
 
     def build_all_requests(self, *, limit=None, samples=None, rank=0, world_size=1, system_instruction=None,
                            **kwargs) -> None:
+        self._system_instruction = system_instruction
         config = reasoner.config_from(self.config.metadata)
         if config is not None:  # the reasoning model thinks about every document before any is built
             config = preflight(config)  # checked once per process; fills in the model an endpoint serves alone

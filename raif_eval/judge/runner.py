@@ -43,8 +43,10 @@ class JudgeProfile:
     reference_model: str | None = None  # the judge behind the published numbers (recorded, not enforced)
     system: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    # RAIF's driver sets max_tokens per request from the prompt's length: (16384 - prompt) // divisor - 100
+    # RAIF's driver sets max_tokens per request from the prompt's length: (16384 - prompt) // divisor - 100,
+    # counted with the first of the judge tokenizers, or (FB-Bench) the largest count over all of them
     budget_divisor: float | None = None
+    budget_count: str = "first"
 
 
 @cache
@@ -66,9 +68,10 @@ class DocJudge:
     """The judge as one document's program sees it: the profile applied, every exchange recorded."""
 
     def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None,
-                 count_tokens: Callable[[str], int] | None = None):
+                 tokenizers: str | None = None):
         self.client, self.profile, self.max_asks = client, profile, max_asks  # max_asks: JudgeConfig.max_asks
-        self.count_tokens = count_tokens or tokens.counter(None)  # for budgets and truncations
+        # token counts for budgets and truncations: the first judge tokenizer's, and the largest over all
+        self.count_tokens, self.count_tokens_max = tokens.counter(tokenizers), tokens.counter(tokenizers, "max")
         self.transcript = Transcript()
 
     def budget(self, messages: list[dict[str, str]], divisor: float | None = None) -> dict[str, int]:
@@ -77,7 +80,8 @@ class DocJudge:
         divisor = divisor or self.profile.budget_divisor
         if divisor is None:
             return {}
-        return {"max_tokens": tokens.rlmo_max_tokens(self.count_tokens(tokens.messages_text(messages)), divisor)}
+        count = self.count_tokens_max if self.profile.budget_count == "max" else self.count_tokens
+        return {"max_tokens": tokens.rlmo_max_tokens(count(tokens.messages_text(messages)), divisor)}
 
     def messages(self, *turns: dict[str, str]) -> list[dict[str, str]]:
         """The profile's system message (if any) followed by ``turns``."""
@@ -122,18 +126,18 @@ class JudgeRun:
 
 
 def judge_all(program: Program, items: Sequence[Item], profile: JudgeProfile, config: JudgeConfig,
-              desc: str = "judging", count_tokens: Callable[[str], int] | None = None) -> JudgeRun:
+              desc: str = "judging", tokenizers: str | None = None) -> JudgeRun:
     """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently.
 
     A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
     ``transcript.fatal``; everything already judged is in the cache for the rerun.
     """
     run = JudgeRun([], Usage())
-    run_sync(_judge_all(program, items, profile, config, desc, run, count_tokens))
+    run_sync(_judge_all(program, items, profile, config, desc, run, tokenizers))
     return run
 
 
-async def _judge_all(program, items, profile, config, desc, run: JudgeRun, count_tokens=None) -> None:
+async def _judge_all(program, items, profile, config, desc, run: JudgeRun, tokenizers=None) -> None:
     # Results go into `run`, not the coroutine's return value: asyncio formats the repr of a finished main
     # task's result, which for thousands of documents costs more than serving them all from the cache.
     from raif_eval.judge.embedded import embedded_base_url
@@ -146,7 +150,7 @@ async def _judge_all(program, items, profile, config, desc, run: JudgeRun, count
     step = max(1, len(items) // 100)
 
     async def one(index: int, item: tuple) -> None:
-        judge = DocJudge(client, profile, config.max_asks, count_tokens)
+        judge = DocJudge(client, profile, config.max_asks, tokenizers)
         try:
             verdicts = await program(judge, *item)
         except JudgeFatalError:
