@@ -11,6 +11,7 @@ Per prompt: CSR (share of criteria met, rounded to 2 decimals), ISR (CSR == 1) a
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -109,14 +110,21 @@ def strict_parsed(reply: str, criteria: Sequence[str]) -> Parsed:
 
 # --- RAIF's lenient parser (RAIF ``CFBench/code/evalaute_local.py``) -----------------------------------------
 
-def _rouge_l_f(hypothesis: str, reference: str) -> float:
-    """RAIF's ``eval_preds_gts(...)['rouge-l']['f']`` on jieba tokens; raises where rouge_chinese raises (an
-    empty hypothesis or reference), which RAIF's parser turns into an unparsed reply."""
+@functools.cache
+def _rouge():
+    """jieba's tokenizer and one ROUGE scorer, set up once (the parser calls them per criterion and block)."""
     import jieba
     from rouge_chinese import Rouge
 
     jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
-    return Rouge().get_scores(" ".join(jieba.cut(hypothesis)), " ".join(jieba.cut(reference)))[0]["rouge-l"]["f"]
+    return jieba.cut, Rouge()
+
+
+def _rouge_l_f(hypothesis: str, reference: str) -> float:
+    """RAIF's ``eval_preds_gts(...)['rouge-l']['f']`` on jieba tokens; raises where rouge_chinese raises (an
+    empty hypothesis or reference), which RAIF's parser turns into an unparsed reply."""
+    cut, rouge = _rouge()
+    return rouge.get_scores(" ".join(cut(hypothesis)), " ".join(cut(reference)))[0]["rouge-l"]["f"]
 
 
 def _split_block(block: str, strip_tab_parts: bool) -> list[str]:

@@ -26,6 +26,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import yaml
+
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, document, paper_protocol
@@ -272,16 +274,15 @@ def read_lenient(text: str) -> Any:
     return None
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases are not read")
+        return super().compose_node(parent, index)
+
+
 def _yaml_without_aliases(text: str) -> Any:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                raise yaml.YAMLError("aliases are not read")
-            return super().compose_node(parent, index)
-
-    return yaml.load(text, Loader=Loader)  # noqa: S506 — a SafeLoader
+    return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 — a SafeLoader
 
 
 def validate_lenient(text: str) -> dict[str, dict[str, Any]] | None:

@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -243,3 +244,16 @@ def run_shell(script: str, args: list[str], cwd: Path, shims: Path, timeout: flo
         tail = (proc.stdout[-3000:] + "\n" + proc.stderr[-3000:]).strip()
         raise RuntimeError(f"sh {script} exited {proc.returncode}:\n{tail}")
     return proc.stdout
+
+
+def release(work: Path, keep: bool) -> None:
+    """Remove a tool's working directory, or say where it was kept (``--keep``)."""
+    if keep:
+        print(f"working directory kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def check_every_item_asked(requests: dict[str, list[str]]) -> None:
+    missing = [k for k, v in requests.items() if not v]
+    assert not missing, f"no request for {missing[:5]}"

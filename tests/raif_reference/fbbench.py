@@ -46,9 +46,9 @@ from pathlib import Path
 if not __package__:  # run as a script: make the ``raif_reference`` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from raif_reference.common import (FIXTURES, JUDGE_MODEL, SHARED, extract_raif, read_jsonl,  # noqa: E402
-                                   request_digest, require_modules, run_script, start_judge, write_fixture,
-                                   write_shims)
+from raif_reference.common import (FIXTURES, JUDGE_MODEL, SHARED, check_every_item_asked, extract_raif,  # noqa: E402
+                                   read_jsonl, release, request_digest, require_modules, run_script, start_judge,
+                                   write_fixture, write_shims)
 
 MODULES = ["openai", "json5", "yaml", "tqdm", "pandas", "matplotlib", "numpy", "scipy", "seaborn", "transformers"]
 DATASET = Path("fbbench") / "data" / "feedback-benchmark" / "fb_bench_dataset.json"  # under the data dir
@@ -152,13 +152,9 @@ def main() -> None:
             if key in examples:
                 examples[key].append(body)
     finally:
-        if args.keep:
-            print(f"working directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        release(work, args.keep)
 
-    missing = [k for k, v in requests.items() if not v]
-    assert not missing, f"no request for {missing[:5]}"
+    check_every_item_asked(requests)
     kinds = {k: kinds[k] for k in texts}  # in id order, not the order the threads sent them
     golden = {"benchmark": "fbbench v1 (RAIF COMPLEX_INSTRUCTIONS/FB-Bench, 3986069)", "judge_model": JUDGE_MODEL,
               "model_id": MODEL_ID, "printed": printed, "items": items, "requests": requests,

@@ -60,9 +60,9 @@ from pathlib import Path
 if not __package__:  # run as a script: make the ``raif_reference`` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from raif_reference.common import (FIXTURES, JUDGE_MODEL, SHARED, extract_raif, read_jsonl,  # noqa: E402
-                                   request_digest, require_modules, run_script, run_shell, start_judge,
-                                   write_fixture, write_shims)
+from raif_reference.common import (FIXTURES, JUDGE_MODEL, SHARED, check_every_item_asked, extract_raif,  # noqa: E402
+                                   read_jsonl, release, request_digest, require_modules, run_script, run_shell,
+                                   start_judge, write_fixture, write_shims)
 
 MODULES = ["openai", "flask", "aiohttp", "xlsxwriter", "pandas", "tqdm", "numpy", "matplotlib", "transformers"]
 DATA = Path("followbench") / "data"  # under the data dir
@@ -255,13 +255,9 @@ def main() -> None:
             if key in examples:
                 examples[key].append(body)
     finally:
-        if args.keep:
-            print(f"working directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        release(work, args.keep)
 
-    missing = [k for k, v in requests.items() if not v]
-    assert not missing, f"no request for {missing[:5]}"
+    check_every_item_asked(requests)
     assert set(items) == set(texts)
     golden = {"benchmark": "followbench en (RAIF COMPLEX_INSTRUCTIONS/FollowBench eval_en.sh, 3986069)",
               "judge_model": JUDGE_MODEL, "model_id": MODEL_ID, "printed": printed, "items": items,
