@@ -45,6 +45,9 @@ class Reply(NamedTuple):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    # Requests asking for ``logprobs``: the first generated token's alternatives, token -> log-probability
+    # (None when the endpoint returned none).
+    top_logprobs: dict[str, float] | None = None
 
 
 @dataclass
@@ -91,13 +94,17 @@ class JudgeClient:
     def model(self) -> str:
         return self.config.model
 
-    async def complete(self, messages: list[dict[str, str]], params: dict[str, Any] | None = None,
+    async def complete(self, messages: list[dict[str, str]] | str, params: dict[str, Any] | None = None,
                        attempt: int = 0) -> Reply:
-        """The judge's reply to ``messages``; ``attempt`` > 0 asks the same prompt afresh (not from the cache)."""
+        """The judge's reply to ``messages``; ``attempt`` > 0 asks the same prompt afresh (not from the cache).
+        A string is a raw prompt, sent to ``/completions`` (a caller that renders the chat template itself)."""
         params = dict(params or {})
+        raw = isinstance(messages, str)
+        with_logprobs = bool(params.get("logprobs"))
         key = request_key(("reasoning:" if self.keep_reasoning else "") + self.model, messages, params, attempt)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            reply = Reply(hit[0], cached=True, prompt_tokens=hit[1], completion_tokens=hit[2])
+            text, top = _unpack(hit[0]) if with_logprobs else (hit[0], None)
+            reply = Reply(text, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2], top_logprobs=top)
             self.usage.cached += 1
             return self._done(reply)
         error = ""
@@ -110,10 +117,12 @@ class JudgeClient:
                     # The raw response: openai's typed request/response models cost ~3 ms of CPU per call,
                     # which caps throughput at high concurrency; status errors are still openai's.
                     response = await self._http().post(
-                        "/chat/completions", cast_to=_httpx.Response,
-                        body={"model": self.model, "messages": messages, **params},
+                        "/completions" if raw else "/chat/completions", cast_to=_httpx.Response,
+                        body={"model": self.model, "prompt" if raw else "messages": messages, **params},
                     )
-                    text, prompt_tokens, completion_tokens = _read(response.json(), self.keep_reasoning)
+                    body = response.json()
+                    text, prompt_tokens, completion_tokens = _read(body, self.keep_reasoning)
+                    top = _first_top_logprobs(body) if with_logprobs else None
                 except openai.APIStatusError as exc:
                     status = exc.status_code
                     if status != 429 and status < 500 and status not in (408, 409):
@@ -135,8 +144,10 @@ class JudgeClient:
             self.usage.completion_tokens += completion_tokens
             if self.cache is not None:
                 request = {"model": self.model, "messages": messages, "params": params, "attempt": attempt}
-                self.cache.put(key, self.model, request, text, prompt_tokens, completion_tokens)
-            return self._done(Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
+                stored = json.dumps({"text": text, "top_logprobs": top}, ensure_ascii=False) if with_logprobs else text
+                self.cache.put(key, self.model, request, stored, prompt_tokens, completion_tokens)
+            return self._done(Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                                    top_logprobs=top))
         self.usage.failures += 1
         return self._done(Reply(None, error=f"gave up after {self.config.max_retries + 1} attempts ({error})"))
 
@@ -155,15 +166,48 @@ class JudgeClient:
 
 
 def _read(body: dict[str, Any], keep_reasoning: bool = False) -> tuple[str, int, int]:
-    """Text and token counts of a chat completion body; a malformed body raises (and is retried)."""
-    message = body["choices"][0]["message"]
-    text = message.get("content") or ""
+    """Text and token counts of a chat completion (or plain completion) body; a malformed body raises (and is
+    retried)."""
+    choice = body["choices"][0]
+    if "message" not in choice and "text" in choice:  # /completions
+        text, message = choice["text"] or "", {}
+    else:
+        message = choice["message"]
+        text = message.get("content") or ""
     if not isinstance(text, str):
         raise TypeError("message content is not text")
     if keep_reasoning:
         text = join_reasoning(text, reasoning_of(message))
     usage = body.get("usage") or {}
     return text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+
+
+def _first_top_logprobs(body: dict[str, Any]) -> dict[str, float] | None:
+    """The first generated token's alternatives (token -> log-probability, the best value per token), from a chat
+    completion (``logprobs.content[0].top_logprobs``) or a plain completion (``logprobs.top_logprobs[0]``); None
+    when the endpoint returned none or something else."""
+    logprobs = body["choices"][0].get("logprobs")
+    if not isinstance(logprobs, dict):
+        return None
+    if isinstance(logprobs.get("content"), list) and logprobs["content"]:
+        first = logprobs["content"][0] or {}
+        pairs = [(t.get("token"), t.get("logprob")) for t in first.get("top_logprobs") or [] if isinstance(t, dict)]
+        pairs.append((first.get("token"), first.get("logprob")))
+    elif isinstance(logprobs.get("top_logprobs"), list) and logprobs["top_logprobs"]:
+        first = logprobs["top_logprobs"][0]
+        pairs = list(first.items()) if isinstance(first, dict) else []
+    else:
+        return None
+    top: dict[str, float] = {}
+    for token, value in pairs:
+        if isinstance(token, str) and isinstance(value, (int, float)) and value == value and value <= 0:
+            top[token] = max(float(value), top.get(token, float("-inf")))
+    return top or None
+
+
+def _unpack(stored: str) -> tuple[str, dict[str, float] | None]:
+    value = json.loads(stored)
+    return value["text"], value.get("top_logprobs")
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

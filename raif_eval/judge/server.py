@@ -22,6 +22,7 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasoning: str | None = None  # sent as reasoning_content, as vLLM's reasoning parsers do
+    logprobs: dict[str, Any] | None = None  # sent as the choice's logprobs (scripted judges in tests)
 
 
 Responder = Callable[[dict[str, Any]], Completion]
@@ -105,7 +106,8 @@ def chat_completion(model: str, completion: Completion) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop",
+                     **({"logprobs": completion.logprobs} if completion.logprobs is not None else {})}],
         "usage": {"prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
                   "total_tokens": completion.prompt_tokens + completion.completion_tokens},
     }
