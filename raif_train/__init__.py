@@ -6,6 +6,7 @@ from raif_train.rewards import (
     raif_format_reward,
     raif_ifeval_reward,
     raif_judge_reward,
+    raif_math_reward,
 )
 
-__all__ = ["ifeval_reward", "raif_format_reward", "raif_ifeval_reward", "raif_judge_reward"]
+__all__ = ["ifeval_reward", "raif_format_reward", "raif_ifeval_reward", "raif_judge_reward", "raif_math_reward"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from raif_eval.errors import RaifError
 
-DEFAULT_REWARDS = ["raif_format_reward", "raif_ifeval_reward", "raif_judge_reward"]
+DEFAULT_REWARDS = ["raif_format_reward", "raif_ifeval_reward", "raif_judge_reward", "raif_math_reward"]
 
 
 @dataclass
@@ -53,14 +53,20 @@ def _reward_funcs(names: list[str]):
 
     funcs = []
     for name in names:
+        if name == "raif_math_reward":
+            try:
+                import math_verify  # noqa: F401
+            except ImportError:
+                raise RaifError("raif_math_reward needs math-verify: pip install 'math-verify[antlr4_13_2]' (part of "
+                                "raif-eval's [train] extra)") from None
         if hasattr(rewards, name):
             funcs.append(getattr(rewards, name))
         elif "." in name:
             module, attr = name.rsplit(".", 1)
             funcs.append(getattr(importlib.import_module(module), attr))
         else:
-            raise SystemExit(f"raif-train: error: unknown reward function {name!r}: use a name from "
-                             f"raif_train.rewards ({', '.join(DEFAULT_REWARDS)}) or a dotted import path")
+            raise RaifError(f"unknown reward function {name!r}: use a name from raif_train.rewards "
+                            f"({', '.join(DEFAULT_REWARDS)}, ifeval_reward) or a dotted import path")
     return funcs
 
 
@@ -106,6 +112,7 @@ def _train_dataset(files: list[str], tokenizer, limit: int | None):
 def grpo(argv: list[str]) -> None:
     script, config, model_args, warnings = _parse(argv)
     if script.dry_run:
+        _reward_funcs(script.reward_funcs)  # unknown names and missing libraries fail here, not after loading
         print(dry_run_report(script, config, model_args, warnings))
         return
     from transformers import AutoTokenizer
@@ -177,6 +184,7 @@ def dry_run_report(script: RAIFScriptArguments, config, model_args, warnings: li
         warnings.append(f"one optimizer step sees {per_step} samples but a generation batch has {generation}: "
                         f"set gradient_accumulation_steps (or the launch config's num_processes) so they match, "
                         f"as RAIF's one on-policy step per rollout does")
+    importance = config.vllm_importance_sampling_mode if config.vllm_importance_sampling_correction else "off"
     lines = [
         "raif-train grpo --dry_run: the recipe parses; nothing was loaded",
         f"  model: {model_args.model_name_or_path} (dtype {model_args.dtype}); output_dir: {config.output_dir}",
@@ -189,8 +197,16 @@ def dry_run_report(script: RAIFScriptArguments, config, model_args, warnings: li
         + (f" ({config.vllm_mode})" if config.use_vllm else ""),
         f"  per optimizer step: {config.per_device_train_batch_size} per device x "
         f"{config.gradient_accumulation_steps} accumulation x {processes} processes ({source}) = {per_step} samples",
-        f"  objective: loss {config.loss_type}, beta {config.beta}, epsilon {config.epsilon}, learning rate "
-        f"{config.learning_rate}, warmup {config.warmup_steps}, epochs {config.num_train_epochs}",
+        f"  objective: loss {config.loss_type}, beta {config.beta} (k3 KL"
+        f"{' x importance ratio' if config.use_bias_correction_kl else ''}), epsilon {config.epsilon}, learning rate "
+        f"{config.learning_rate}, warmup {config.warmup_steps}, epochs {config.num_train_epochs}"
+        + (f"; vLLM importance sampling {importance}" if config.use_vllm else ""),
+        f"  contrast: {config.contrast_mode}, {config.contrast_share:g} of each group without reasoning"
+        f"{'' if config.wocot_in_baseline else ' (left out of the group baseline)'}"
+        + "".join(f"; RAIF's {name} reproduced" for name in ("ifeval_swapped_args", "wocot_gate",
+                                                             "judge_uses_actor_template") if getattr(config, name)),
+        f"  behaviour cloning: {config.bc_batch_size} trace(s) per micro-step, cut at {config.bc_max_length} tokens"
+        if config.bc_coef else "  behaviour cloning: off",
     ]
     lines += [f"  warning: {w}" for w in warnings]
     return "\n".join(lines)
@@ -198,7 +214,8 @@ def dry_run_report(script: RAIFScriptArguments, config, model_args, warnings: li
 
 def convert(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="raif-train convert", description=(
-        "Convert constraint records (IFEval, InFoBench, ComplexBench shapes, or {prompt, scoring_questions}) to "
+        "Convert constraint records (IFEval, InFoBench, ComplexBench shapes, or {prompt, scoring_questions}) and "
+        "maths problems (DeepScaleR's {problem, answer}: the answer becomes the row's target) to "
         "RAIF-format training rows templated for a policy's tokenizer, or back with --to records."))
     parser.add_argument("--records", required=True, help="input JSONL")
     parser.add_argument("--out", required=True, help="output JSONL")

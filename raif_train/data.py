@@ -4,11 +4,13 @@
 prefill (added when missing); ``task`` — ``ifeval…`` (rule constraints), ``complex…`` (judge questions) or
 ``default`` (maths); ``target`` — for ``ifeval`` rows ``{"instruction_id_list", "kwargs"}``, for ``complex`` rows
 ``{"scoring_questions": [...]}`` (JSON text or an object; ``complex`` rows may carry rule constraints too, as
-``raif-train synth`` writes them), optionally with the offline reference counts.
+``raif-train synth`` writes them), optionally with the offline reference counts; for ``default`` rows the
+ground-truth answer (a string; ``raif_math_reward`` checks against it).
 
 **Constraint records** are the benchmarks' own shapes: IFEval (``prompt``, ``instruction_id_list``, ``kwargs``),
 InFoBench (``instruction``, ``input``, ``decomposed_questions``), ComplexBench (``instruction``,
-``scoring_questions`` with ``question``) and plain ``{"prompt", "scoring_questions": [str]}``. Converting them
+``scoring_questions`` with ``question``), plain ``{"prompt", "scoring_questions": [str]}``, and maths problems
+(DeepScaleR: ``problem`` and ``answer``, which becomes the row's ``target``). Converting them
 needs the policy's tokenizer: RAIF prompts are templated once per policy, with the RAIF system prompt.
 """
 
@@ -58,6 +60,10 @@ def raif_row(row: dict[str, Any]) -> dict[str, Any]:
         if task.startswith("ifeval") and len(spec["instruction_id_list"]) != len(spec.get("kwargs") or []):
             raise ValueError("target.instruction_id_list and target.kwargs differ in length")
         target = json.dumps(spec, ensure_ascii=False)
+    elif not isinstance(target, (str, int, float)) or not str(target).strip():
+        raise ValueError(f"a maths row (task {task!r}) needs its ground-truth answer as target, got {target!r}")
+    else:
+        target = str(target)
     return {"prompt": prompts.with_prefill(row["input"]), "task": task,
             "target": target if isinstance(target, str) else json.dumps(target, ensure_ascii=False),
             "template": prompts.template_of(row["input"])}
@@ -80,20 +86,28 @@ def load_expert(paths: str | Path | Iterable[str | Path]) -> datasets.Dataset:
 # ------------------------------------------------------------------------------------------- conversion
 
 
+MATH_FIELDS = ("problem", "answer")  # DeepScaleR's rows (its ``solution`` is not needed)
+
+
 def constraint_kind(record: dict[str, Any]) -> str:
-    """``complex`` when the record has judge questions (its rules, if any, are checked too), else ``ifeval``."""
+    """``complex`` when the record has judge questions (its rules, if any, are checked too), ``ifeval`` for rules
+    only, ``default`` for a maths problem with its answer."""
     if "decomposed_questions" in record or "scoring_questions" in record:
         return "complex"
     if "instruction_id_list" in record:
         return "ifeval"
-    raise ValueError("a constraint record needs instruction_id_list (rules) or scoring_questions / "
-                     "decomposed_questions (judge questions)")
+    if all(f in record for f in MATH_FIELDS):
+        return "default"
+    raise ValueError("a record needs instruction_id_list (rules), scoring_questions / decomposed_questions (judge "
+                     "questions), or problem and answer (maths)")
 
 
 def record_prompt(record: dict[str, Any]) -> str:
-    """The user turn of a constraint record (InFoBench: instruction, a blank line, then the input)."""
+    """The user turn of a record (InFoBench: instruction, a blank line, then the input; maths: the problem)."""
     if "prompt" in record:
         return record["prompt"]
+    if "problem" in record:
+        return record["problem"]
     text = record.get("instruction", "")
     extra = record.get("input") or ""
     return f"{text}\n\n{extra}" if extra else text
@@ -107,6 +121,9 @@ def record_questions(record: dict[str, Any]) -> list[str]:
 def to_raif(record: dict[str, Any], tokenizer: Any, system: str | None = None) -> dict[str, Any]:
     """A constraint record as a RAIF-format row, templated for ``tokenizer``'s policy."""
     kind = constraint_kind(record)
+    if kind == "default":
+        text = prompts.build_prompt(tokenizer, record_prompt(record), system)
+        return {"input": text, "task": "default", "target": str(record["answer"])}
     target: dict[str, Any] = {}
     if "instruction_id_list" in record:
         target = {"instruction_id_list": list(record["instruction_id_list"]),
@@ -119,15 +136,16 @@ def to_raif(record: dict[str, Any], tokenizer: Any, system: str | None = None) -
 
 def from_raif(row: dict[str, Any]) -> dict[str, Any]:
     """A RAIF-format row as a constraint record (the user turn recovered from the templated prompt)."""
+    task = row.get("task") or "default"
+    prompt = prompts.instruction_of(row.get("input", row.get("prompt", "")))
+    if not task.startswith(("ifeval", "complex")):
+        return {"problem": prompt, "answer": str(row.get("target", ""))}
     spec = json.loads(row["target"]) if isinstance(row.get("target"), str) else dict(row.get("target") or {})
-    record: dict[str, Any] = {"prompt": prompts.instruction_of(row.get("input", row.get("prompt", "")))}
-    task = row.get("task") or ""
+    record: dict[str, Any] = {"prompt": prompt}
     if task.startswith(("ifeval", "complex")) and spec.get("instruction_id_list"):
         record.update(instruction_id_list=spec["instruction_id_list"], kwargs=spec["kwargs"])
     if task.startswith("complex"):
         record["scoring_questions"] = spec["scoring_questions"]
-    elif not task.startswith("ifeval"):
-        raise ValueError(f"only ifeval and complex rows carry constraints, not {row.get('task')!r}")
     return record
 
 

@@ -18,7 +18,8 @@ the text. The text is cut at the first stop string. Then (raif-training.md §3):
 
 ``raif_format_reward`` returns ``R_fmt`` for every row; ``raif_ifeval_reward`` (rule constraints, the IFEval
 checkers of ``raif_ifeval`` in their training profile) and ``raif_judge_reward`` (YES/NO scoring questions through
-the judge client) return ``R_ans`` for their rows; with ``reward_weights`` 1 their sum is RAIF's ``R_ans + R_fmt``.
+the judge client) and ``raif_math_reward`` (maths rows, ``math-verify`` against the ground truth) return ``R_ans``
+for their rows; with ``reward_weights`` 1 their sum is RAIF's ``R_ans + R_fmt``.
 Each answer reward records ``(k, n, R_ans, gated)`` per row in :data:`OUTCOMES` under the ``raif_uid`` column that
 the trainer adds, for the sample-wise contrast.
 """
@@ -26,6 +27,7 @@ the trainer adds, for the sample-wise contrast.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import zlib
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ STOP_STRINGS = ("</s>", "<|im_end|>", "<|endoftext|>", "<｜end▁of▁sentence�
 PLACEHOLDER = "reasoning process here"
 THINK_ONLY_TEMPLATES = ("deepseek",)  # the answer is everything after </think>; no answer tags
 GATED = -2.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,17 +164,31 @@ class _Row:
     uid: Any
 
 
-def _rows(kind: str, prompts, completions, task, target, template, raif_wocot, raif_uid) -> list[_Row | None]:
-    """The rows of ``kind`` (``ifeval`` / ``complex``) with their gated answers; None for the others."""
+def _rows(kind: str, prompts, completions, task, target, template, raif_wocot, raif_uid,
+          raif_compat=None) -> list[_Row | None]:
+    """The rows of ``kind`` (``ifeval`` / ``complex``) with their gated answers; None for the others.
+    ``raif_compat`` (set per row by the trainer) reproduces RAIF's bugs on request: ``wocot_gate`` applies the
+    reasoning condition to no-reasoning rows too (B2), ``ifeval_swapped_args`` gates every rule row (B1: RAIF
+    parsed the tags from the target JSON, which has none)."""
     rows: list[_Row | None] = []
     for i, (prompt, completion) in enumerate(zip(prompts, completions)):
-        if not (_column(task, i, "default") or "default").startswith(kind):
+        if _row_kind(_column(task, i)) != kind:
             rows.append(None)
             continue
+        compat = _column(raif_compat, i) or {}
         wocot = bool(_column(raif_wocot, i, False))
-        answer = gated_answer(scored_text(prompt, completion), _column(template, i, "qwen"), wocot)
+        answer = gated_answer(scored_text(prompt, completion), _column(template, i, "qwen"),
+                              wocot and not compat.get("wocot_gate"))
+        if kind == "ifeval" and compat.get("ifeval_swapped_args"):
+            answer = None
         rows.append(_Row(i, prompt, _target(_column(target, i)), answer, wocot, _column(raif_uid, i)))
     return rows
+
+
+def _row_kind(task: str | None) -> str:
+    """``ifeval`` / ``complex`` (constraint rows) or ``default`` (maths; also when the task is missing)."""
+    task = task or "default"
+    return next((k for k in ("ifeval", "complex") if task.startswith(k)), "default")
 
 
 def _settle(rows: list[_Row | None], verdicts: dict[int, list[bool]] | None = None) -> list[float | None]:
@@ -200,10 +217,11 @@ def _settle(rows: list[_Row | None], verdicts: dict[int, list[bool]] | None = No
 def raif_ifeval_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
                        target: list[Any] | None = None, template: list[str] | None = None,
                        raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
-                       **_columns: Any) -> list[float | None]:
+                       raif_compat: list[dict] | None = None, **_columns: Any) -> list[float | None]:
     """``R_ans`` of rule-constrained rows (``task`` starting with ``ifeval``): gate, strict IFEval checkers on the
     answer (training profile), partial credit. None for other rows."""
-    return _settle(_rows("ifeval", prompts, completions, task, target, template, raif_wocot, raif_uid))
+    return _settle(_rows("ifeval", prompts, completions, task, target, template, raif_wocot, raif_uid,
+                         raif_compat))
 
 
 def _target(value: Any) -> dict[str, Any]:
@@ -216,6 +234,7 @@ def _target(value: Any) -> dict[str, Any]:
 async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
                             target: list[Any] | None = None, template: list[str] | None = None,
                             raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
+                            raif_compat: list[dict] | None = None, log_metric: Any = None,
                             **_columns: Any) -> list[float | None]:
     """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request per
     scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any (rows
@@ -223,36 +242,90 @@ async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: li
     None for other rows.
 
     The judge is raif-eval's: any OpenAI-compatible endpoint (``raif-train``'s ``judge_url``/``judge_model``, else
-    ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``
-    (default: the embedded toy judge), concurrent, retried and cached. All questions of the batch are asked at
-    once; trl runs this coroutine alongside the other reward functions.
+    ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``; default: the embedded toy judge), concurrent, retried and cached. All
+    questions of the batch are asked at once; trl runs this coroutine alongside the other reward functions. The
+    verdict is RAIF's forced choice where the endpoint returns log-probabilities (see :mod:`raif_train.judge`).
+    A request that fails for good counts as NO; the share of such requests is logged as ``judge/failed`` (and
+    warned about), never silently.
     """
     from raif_train import judge
 
-    rows = _rows("complex", prompts, completions, task, target, template, raif_wocot, raif_uid)
+    rows = _rows("complex", prompts, completions, task, target, template, raif_wocot, raif_uid, raif_compat)
     asks = []
     for row in rows:
         if row is not None and row.answer is not None:
             instruction = prompt_text.judge_instruction(row.prompt)
             asks.append((row.index, [judge.messages(instruction, row.answer, q)
                                      for q in row.spec["scoring_questions"]]))
-    return _settle(rows, await judge.ask_all(asks))
+    verdicts, failed = await judge.ask_all(asks)
+    asked = sum(len(conversations) for _, conversations in asks)
+    if asked and log_metric is not None:
+        log_metric("judge/failed", failed / asked)
+    if failed:
+        log.warning("raif_judge_reward: %d of %d judge requests failed and count as NO", failed, asked)
+    return _settle(rows, verdicts)
+
+
+# ---------------------------------------------------------------------------------------------- maths rewards
+
+
+MATH_CORRECT, MATH_WRONG, MATH_UNREADABLE = 2.0, -1.5, -2.0
+
+
+def raif_math_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
+                     target: list[Any] | None = None, template: list[str] | None = None,
+                     raif_uid: list[str] | None = None, **_columns: Any) -> list[float | None]:
+    """``R_ans`` of maths rows (``task`` ``default`` or missing; ``target`` = the ground-truth answer): the gated
+    answer's last ``\\boxed{}`` checked against the truth by ``math-verify``: +2 equal, −1.5 wrong (or out of
+    time), −2 when the answer has no ``\\boxed`` or nothing can be parsed (RAIF's shaping), −2 when gated. None
+    for other rows."""
+    from raif_train import maths
+
+    out: list[float | None] = []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        if _row_kind(_column(task, i)) != "default":
+            out.append(None)
+            continue
+        truth = _column(target, i)
+        if not isinstance(truth, str) or not truth.strip():
+            raise ValueError(f"a maths row (task default) needs its ground-truth answer in target, got {truth!r}")
+        answer = gated_answer(scored_text(prompt, completion), _column(template, i, "qwen"))
+        if answer is None:
+            outcome = Outcome(0, 1, GATED, True)
+        else:
+            verdict = maths.check(answer, truth)
+            r_ans = MATH_UNREADABLE if verdict is None else MATH_CORRECT if verdict else MATH_WRONG
+            outcome = Outcome(int(bool(verdict)), 1, r_ans, False)
+        _record(_column(raif_uid, i), outcome)
+        out.append(outcome.r_ans)
+    return out
 
 
 # --------------------------------------------------------------------------------- evaluation-style reward
 
 
-def ifeval_reward(prompts: list[Any], completions: list[Any], raw: list[str], **_columns: Any) -> list[float]:
-    """Fraction of the prompt's IFEval instructions that the completion follows (strict checkers, official
-    profile), for raif-eval's own ``raif_ifeval`` documents (``raw`` holds each record as JSON). Reasoning before
-    ``</think>`` is not scored. No gate and no shaping: the benchmark's view, for plain GRPO."""
-    rewards = []
-    for completion, record_json in zip(completions, raw):
-        answer, _ = strip_reasoning(completion_text(completion))
-        verdicts = ifeval.score(json.loads(record_json), answer).strict
-        rewards.append(sum(verdicts) / len(verdicts))
-    return rewards
+def ifeval_reward(prompts: list[Any], completions: list[Any], raw: list[str] | None = None,
+                  task: list[str] | None = None, target: list[Any] | None = None,
+                  **_columns: Any) -> list[float | None]:
+    """Fraction of the row's IFEval instructions that the completion follows (strict checkers, official profile).
+    Reasoning before ``</think>`` is not scored. No gate and no shaping: the benchmark's view, for plain GRPO and
+    for smoke runs of a weak model (which never writes RAIF's tags, so the gated rewards give it no signal).
+    Rows are raif-eval's ``raif_ifeval`` documents (``raw`` holds the record as JSON) or RAIF ``ifeval`` rows
+    (``target``; the instruction recovered from the prompt); None for other rows."""
+    out: list[float | None] = []
+    for i, (prompt, completion) in enumerate(zip(prompts, completions)):
+        if raw is not None:
+            record = json.loads(raw[i])
+        elif _row_kind(_column(task, i)) == "ifeval":
+            record = ifeval_record(_target(_column(target, i)), prompt_text.instruction_of(prompt))
+        else:
+            out.append(None)
+            continue
+        answer, _ = strip_reasoning(cut_at_stop(completion_text(completion)))
+        verdicts = ifeval.score(record, answer).strict
+        out.append(sum(verdicts) / len(verdicts))
+    return out
 
 
 __all__ = ["OUTCOMES", "Outcome", "format_ok", "extract", "gated_answer", "shape", "raif_format_reward",
-           "raif_ifeval_reward", "raif_judge_reward", "ifeval_reward"]
+           "raif_ifeval_reward", "raif_judge_reward", "raif_math_reward", "ifeval_reward"]

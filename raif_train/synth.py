@@ -277,7 +277,7 @@ def quality_check(records: list[dict[str, Any]], config, min_reference: float = 
         questions = rec["target"].get("scoring_questions") or []
         if reply.text is not None and questions:
             asks.append((i, [judge.messages(rec["instruction"], reply.text, q) for q in questions]))
-    verdicts = run_sync(judge.ask_all(asks))
+    verdicts, _failed = run_sync(judge.ask_all(asks))
     kept = []
     for i, (rec, reply) in enumerate(zip(records, replies)):
         if reply.text is None:

@@ -64,3 +64,27 @@ def test_a_real_recipe_error_is_one_line_exit_2_not_a_warning(capsys):
     assert raised.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--warmup_ratio" in err[0] and err[0].startswith("raif-train: error:")
+
+
+@pytest.mark.parametrize("recipe", [p for p in RECIPES if "cpu" not in p.name], ids=lambda p: p.name)
+def test_gpu_recipes_train_on_maths_too_with_raifs_objective(capsys, recipe):
+    out = dry_run(capsys, "--config", str(recipe))
+    assert "raif_math_reward" in out and "deepscaler" in out  # RAIF's 1:1 maths/instructions mix
+    assert "(k3 KL)" in out and "vLLM importance sampling off" in out  # not trl 1.16's defaults
+    assert "contrast: both, 0.25 of each group without reasoning" in out and "reproduced" not in out
+    assert "1 trace(s) per micro-step, cut at 12288 tokens" in out
+
+
+def test_reproduction_switches_and_trl_defaults_show_in_the_dry_run(capsys):
+    out = dry_run(capsys, "--config", str(CONFIGS / "qwen2.5-7b-instruct.yaml"), "--wocot_gate", "true",
+                  "--use_bias_correction_kl", "true", "--vllm_importance_sampling_correction", "true")
+    assert "RAIF's wocot_gate reproduced" in out and "(k3 KL x importance ratio)" in out
+    assert "vLLM importance sampling sequence_mask" in out
+
+
+def test_an_unknown_reward_is_one_line_exit_2(capsys):
+    with pytest.raises(SystemExit) as raised:
+        dry_run(capsys, "--config", str(CONFIGS / "cpu-embedded.yaml"), "--reward_funcs", "raif_maths_reward")
+    assert raised.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown reward function 'raif_maths_reward'" in err[0]

@@ -183,3 +183,211 @@ def test_judge_reward_all_yes_and_all_no(tmp_path, monkeypatch):
     finally:
         judge.stop()
     assert out == [2.0, -2.0]
+
+
+def test_judge_forced_choice_reads_the_first_tokens_log_probabilities(tmp_path, monkeypatch):
+    """RAIF compared YES and NO by log-probability: where the endpoint returns top_logprobs the greedy text does
+    not decide; without them (or with neither word among them) the text does."""
+    from raif_eval.judge.server import Completion
+
+    def top(**pairs):
+        first = max(pairs, key=pairs.get)
+        return {"content": [{"token": first, "logprob": pairs[first],
+                             "top_logprobs": [{"token": t, "logprob": lp} for t, lp in pairs.items()]}]}
+
+    def reply(body):
+        if body.get("max_tokens") == 1:
+            return "OK"
+        assert body["logprobs"] is True and body["top_logprobs"] == 20
+        question = body["messages"][-1]["content"].rsplit("Question:\n\n", 1)[1]
+        return {"A?": Completion("NO", logprobs=top(NO=-0.9, YES=-0.6)),  # text says NO, YES more likely
+                "B?": Completion("YES", logprobs=top(**{"YES": -0.7, " No": -0.4})),  # NO more likely
+                "C?": Completion("YES(是)", logprobs=top(**{"**": -0.1, "Sure": -2.0})),  # neither: the text
+                "D?": Completion("是"),  # no log-probabilities: the text
+                "E?": Completion("YES", logprobs=top(**{"否": -0.2}))}[question]  # only NO listed
+
+    judge = FakeJudge(reply=reply).start()
+    monkeypatch.setenv("RAIF_JUDGE_URL", judge.url)
+    monkeypatch.setenv("RAIF_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
+    target = json.dumps({"scoring_questions": ["A?", "B?", "C?", "D?", "E?"]})
+    logged = []
+    try:
+        for _ in range(2):  # the second time from the cache, log-probabilities included
+            out = asyncio.run(rewards.raif_judge_reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
+                                                        target=[target], raif_uid=["lp"],
+                                                        log_metric=lambda name, value: logged.append((name, value))))
+            assert out == [pytest.approx(3 / 5)]
+            outcome = rewards.OUTCOMES.pop("lp")
+            assert (outcome.k, outcome.n) == (3, 5)  # A yes, B no, C yes, D yes, E no
+    finally:
+        judge.stop()
+    assert logged == [("judge/failed", 0.0)] * 2
+
+
+def test_failed_judge_requests_are_counted_and_logged(monkeypatch, caplog):
+    from raif_eval.judge.client import Reply
+    from raif_train import judge
+
+    async def replies(config, requests, *args, **kwargs):
+        return [Reply("YES"), Reply(None, error="gave up"), Reply("YES"), Reply(None, error="gave up")][:len(requests)]
+
+    monkeypatch.setattr(judge, "complete_many", replies)
+    monkeypatch.setattr(judge, "preflight", lambda config: config)
+    target = json.dumps({"scoring_questions": ["A?", "B?"]})
+    logged = []
+    out = asyncio.run(rewards.raif_judge_reward([QWEN, QWEN], ["t</think><answer>x</answer>"] * 2,
+                                                task=["complex"] * 2, target=[target] * 2,
+                                                log_metric=lambda name, value: logged.append((name, value))))
+    assert out == [pytest.approx(0.5), pytest.approx(0.5)]  # a failed request is a NO
+    assert logged == [("judge/failed", 0.5)]
+    assert "2 of 4 judge requests failed" in caplog.text
+
+
+def test_judge_prompt_in_the_actors_template_goes_to_completions(tmp_path, monkeypatch):
+    """judge_uses_actor_template: the conversation rendered with the policy's template, sent as a raw prompt."""
+    from raif_eval.judge.server import ChatHandler, ChatServer
+    from raif_train import judge
+
+    seen = []
+
+    class Handler(ChatHandler):
+        def do_POST(self):
+            body = self.read_body()
+            seen.append((self.path, body))
+            if self.path.endswith("/chat/completions"):  # the preflight probe
+                self.send_json(200, {"choices": [{"message": {"content": "OK"}}], "usage": {}})
+                return
+            self.send_json(200, {"choices": [{"text": "NO", "logprobs": {"tokens": ["NO"], "top_logprobs": [
+                {"YES": -0.1, "NO": -1.0}]}}], "usage": {"prompt_tokens": 5, "completion_tokens": 1}})
+
+    class Template:
+        def apply_chat_template(self, conversation, tokenize, add_generation_prompt):
+            assert not tokenize and add_generation_prompt
+            return "".join(f"[{m['role']}]{m['content']}" for m in conversation) + "[assistant]"
+
+    server = ChatServer(lambda body: None, ["m"])
+    server.RequestHandlerClass = Handler
+    server.start()
+    monkeypatch.setenv("RAIF_JUDGE_URL", server.url)
+    monkeypatch.setenv("RAIF_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
+    judge.use_actor_template(Template())
+    try:
+        out = asyncio.run(rewards.raif_judge_reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
+                                                    target=[json.dumps({"scoring_questions": ["Q?"]})]))
+    finally:
+        judge.use_actor_template(None)
+        server.stop()
+    assert out == [2.0]  # YES by log-probability
+    path, body = seen[-1]
+    assert path.endswith("/v1/completions") and body["logprobs"] == 20
+    assert body["prompt"].startswith("[system]You are a helpful assistant.[user]Based on the provided")
+    assert body["prompt"].endswith("Question:\n\nQ?[assistant]")
+
+
+# ---------------------------------------------------------------------------------------------- maths
+
+
+@pytest.mark.parametrize(("completion", "truth", "ans"), [
+    ("work</think><answer>so \\boxed{4}</answer>", "4", 2.0),  # equal
+    ("work</think><answer>\\boxed{\\dfrac{2}{4}}</answer>", "\\frac{1}{2}", 2.0),  # equal after simplification
+    ("work</think><answer>\\boxed{0.5}</answer>", "\\frac12", 2.0),
+    ("work</think><answer>\\boxed{x^2+2x+1}</answer>", "(x+1)^2", 2.0),
+    ("work</think><answer>\\boxed{5}</answer>", "4", -1.5),  # wrong
+    ("work</think><answer>\\boxed{9}, no: \\boxed{10}</answer>", "10", 2.0),  # the last box counts
+    ("work</think><answer>\\boxed{10}, no: \\boxed{9}</answer>", "10", -1.5),
+    ("work</think><answer>4</answer>", "4", -2.0),  # no \boxed at all (RAIF): −2, even when right
+    ("work</think><answer>\\boxed{}</answer>", "4", -2.0),  # nothing parses
+    ("</think><answer>\\boxed{4}</answer>", "4", -2.0),  # gated: empty reasoning
+    ("work</think>\\boxed{4}", "4", -2.0),  # gated: no answer tags
+])
+def test_math_reward_shaping(completion, truth, ans):
+    assert rewards.raif_math_reward([QWEN], [completion], task=["default"], target=[truth]) == [ans]
+
+
+def test_math_reward_skips_other_rows_and_needs_a_ground_truth():
+    assert rewards.raif_math_reward([QWEN, QWEN], ["x", "y"], task=["ifeval", "complex"], target=["{}", "{}"]) == [
+        None, None]
+    assert rewards.raif_math_reward([QWEN], ["w</think><answer>\\boxed{3}</answer>"], task=None, target=["3"]) == [2.0]
+    with pytest.raises(ValueError, match="ground-truth answer"):
+        rewards.raif_math_reward([QWEN], ["w</think><answer>\\boxed{3}</answer>"], task=["default"], target=[None])
+
+
+def test_math_check_off_the_main_thread_is_bounded_and_survives_a_dead_worker():
+    import threading
+
+    from raif_train import maths
+
+    def off_main(*calls):
+        out = []
+        thread = threading.Thread(target=lambda: out.append([maths.check(a, t) for a, t in calls]))
+        thread.start()
+        thread.join(120)
+        return out[0]
+
+    assert off_main(("\\boxed{4}", "4"), ("\\boxed{3}", "4")) == [True, False]
+    for process in list(maths._pool._processes.values()):
+        process.kill()  # an OOM-killed worker
+        process.join()
+    assert off_main(("\\boxed{3}", "3")) in ([False], [True])  # the broken pool is replaced, not fatal
+    assert off_main(("\\boxed{3}", "3")) == [True]
+
+
+# ------------------------------------------------------------------------------- RAIF's bugs on request
+
+
+def test_reproduction_switches_b1_and_b2():
+    wocot = prompts.close_think(QWEN)
+    good = "plan</think><answer>a cat sat on the mat</answer>"
+    # B1: RAIF parsed tags from the target JSON, so every rule row was gated
+    swapped = rewards.raif_ifeval_reward([QWEN], [good], task=["ifeval"], target=[RULES], raif_uid=["b1"],
+                                         raif_compat=[{"ifeval_swapped_args": True}])
+    assert swapped == [-2.0] and rewards.OUTCOMES.pop("b1").gated
+    assert rule_reward(good) == 2.0
+    # B2: no-reasoning answers through the think gate: always −2
+    gated = rewards.raif_ifeval_reward([wocot], ["<answer>a cat sat on the mat</answer>"], task=["ifeval"],
+                                       target=[RULES], raif_wocot=[True], raif_compat=[{"wocot_gate": True}])
+    assert gated == [-2.0]
+    assert rule_reward("<answer>a cat sat on the mat</answer>", prompt=wocot, wocot=True) == 2.0
+    rewards.OUTCOMES.pop("u", None)
+
+
+def test_judge_endpoint_refusing_logprobs_falls_back_to_greedy_and_bad_logprobs_do_not_fail(tmp_path, monkeypatch):
+    from raif_eval.judge.server import ChatHandler, ChatServer
+    from raif_train import judge
+
+    class Handler(ChatHandler):
+        def do_POST(self):
+            body = self.read_body()
+            if "logprobs" in body:
+                self.send_json(400, {"error": {"message": "logprobs is not supported by this model"}})
+                return
+            text = "OK" if body.get("max_tokens") == 1 else "YES"
+            self.send_json(200, {"choices": [{"message": {"content": text}, "logprobs": {"content": [[1]]}}],
+                                 "usage": {"prompt_tokens": 10 ** 400}})  # hostile, and still a readable reply
+
+    server = ChatServer(lambda body: None, ["m"])
+    server.RequestHandlerClass = Handler
+    server.start()
+    monkeypatch.setenv("RAIF_JUDGE_URL", server.url)
+    monkeypatch.setenv("RAIF_JUDGE_MAX_RETRIES", "1")
+    monkeypatch.setenv("RAIF_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setattr(judge, "_no_logprobs", False)
+    try:
+        out = asyncio.run(rewards.raif_judge_reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
+                                                    target=[json.dumps({"scoring_questions": ["Q?"]})]))
+    finally:
+        server.stop()
+    assert judge._no_logprobs
+    assert out == [2.0]
+
+
+def test_hostile_logprob_blocks_leave_the_text_to_decide():
+    from raif_eval.judge.client import _first_top_logprobs
+
+    for logprobs in ({"content": [[1]]}, {"content": [{"top_logprobs": 5}]}, {"top_logprobs": [7]},
+                     {"content": [{"token": "YES", "logprob": -10 ** 400}]}, "x", None,
+                     {"content": [{"token": "\ud800", "logprob": float("nan")}]}):
+        assert _first_top_logprobs({"choices": [{"logprobs": logprobs}]}) is None
+    alternatives = [{"token": "YES", "logprob": -3}, {"token": "NO", "logprob": -0.1}]
+    body = {"choices": [{"logprobs": {"content": [{"token": "NO", "logprob": -0.1, "top_logprobs": alternatives}]}}]}
+    assert _first_top_logprobs(body) == {"YES": -3.0, "NO": -0.1}

@@ -104,9 +104,10 @@ class JudgeClient:
         key = request_key(("reasoning:" if self.keep_reasoning else "") + self.model, messages, params, attempt)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             text, top = _unpack(hit[0]) if with_logprobs else (hit[0], None)
-            reply = Reply(text, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2], top_logprobs=top)
-            self.usage.cached += 1
-            return self._done(reply)
+            if text is not None:  # else an unreadable entry: ask again
+                reply = Reply(text, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2], top_logprobs=top)
+                self.usage.cached += 1
+                return self._done(reply)
         error = ""
         for retry in range(self.config.max_retries + 1):
             if retry:
@@ -134,7 +135,7 @@ class JudgeClient:
                     error, delay = f"HTTP {status}", self._backoff(retry, _retry_after(exc))
                     continue
                 except (openai.APIConnectionError, _httpx.HTTPError, ValueError, KeyError, TypeError, IndexError,
-                        AttributeError) as exc:
+                        AttributeError, OverflowError, RecursionError) as exc:
                     # APITimeoutError is an APIConnectionError; ValueError covers bodies that are not JSON,
                     # the others bodies that are JSON but not a chat completion.
                     error, delay = type(exc).__name__, self._backoff(retry, None)
@@ -144,7 +145,7 @@ class JudgeClient:
             self.usage.completion_tokens += completion_tokens
             if self.cache is not None:
                 request = {"model": self.model, "messages": messages, "params": params, "attempt": attempt}
-                stored = json.dumps({"text": text, "top_logprobs": top}, ensure_ascii=False) if with_logprobs else text
+                stored = json.dumps({"text": text, "top_logprobs": top}) if with_logprobs else text  # ASCII: any token
                 self.cache.put(key, self.model, request, stored, prompt_tokens, completion_tokens)
             return self._done(Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                                     top_logprobs=top))
@@ -179,14 +180,29 @@ def _read(body: dict[str, Any], keep_reasoning: bool = False) -> tuple[str, int,
     if keep_reasoning:
         text = join_reasoning(text, reasoning_of(message))
     usage = body.get("usage") or {}
-    return text, int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    return text, _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+def _count(value: Any) -> int:
+    """A token count from an untrusted body: a non-negative int that fits the cache (else 0)."""
+    try:
+        count = int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return count if 0 <= count < 2**62 else 0
 
 
 def _first_top_logprobs(body: dict[str, Any]) -> dict[str, float] | None:
     """The first generated token's alternatives (token -> log-probability, the best value per token), from a chat
     completion (``logprobs.content[0].top_logprobs``) or a plain completion (``logprobs.top_logprobs[0]``); None
-    when the endpoint returned none or something else."""
-    logprobs = body["choices"][0].get("logprobs")
+    when the endpoint returned none or something else (a bad block never fails a readable reply)."""
+    try:
+        return _top_logprobs(body["choices"][0].get("logprobs"))
+    except Exception:  # noqa: BLE001 - untrusted structure; the text still decides
+        return None
+
+
+def _top_logprobs(logprobs: Any) -> dict[str, float] | None:
     if not isinstance(logprobs, dict):
         return None
     if isinstance(logprobs.get("content"), list) and logprobs["content"]:
@@ -205,9 +221,12 @@ def _first_top_logprobs(body: dict[str, Any]) -> dict[str, float] | None:
     return top or None
 
 
-def _unpack(stored: str) -> tuple[str, dict[str, float] | None]:
-    value = json.loads(stored)
-    return value["text"], value.get("top_logprobs")
+def _unpack(stored: str) -> tuple[str | None, dict[str, float] | None]:
+    try:
+        value = json.loads(stored)
+        return str(value["text"]), value.get("top_logprobs") or None
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None, None
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
