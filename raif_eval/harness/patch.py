@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,25 @@ from raif_eval.errors import RaifError
 _after_task_check: list[Callable[[dict], None]] = []
 _installed = False
 _builtin_tasks = True
+_shortest: int | None = None
+
+
+def select_shortest(n: int | None) -> None:
+    """Evaluate the ``n`` shortest documents of each task (by the size of the whole document: prompt, turns and
+    what the judge will read), in place of ``--limit``; the chosen ids are recorded in each task's metadata."""
+    global _shortest
+    _shortest = n
+
+
+def shortest_documents(tasks: dict, n: int) -> dict[str, list[int]]:
+    """``{task: [doc ids]}``: the ``n`` smallest documents of each task, in document order."""
+    import json
+
+    chosen = {}
+    for name, task in tasks.items():
+        sizes = [len(json.dumps(doc, ensure_ascii=False, default=str)) for doc in task.eval_docs]
+        chosen[name] = sorted(sorted(range(len(sizes)), key=lambda i: (sizes[i], i))[:n])
+    return chosen
 
 
 def after_task_check(fn: Callable[[dict], None]) -> None:
@@ -58,7 +79,13 @@ def builtin_tasks_needed(tasks: str | None, include_path) -> bool:
     from lm_eval.tasks.manager import TaskManager
 
     local = TaskManager(include_path=include_paths(include_path), include_defaults=False)
-    return not set(names) <= set(local.all_tasks)
+    known = set(local.all_tasks)
+    for name in names:  # a misspelt raif-eval task: say so now, not after indexing lm-eval's 14,000 tasks
+        if name.startswith("raif_") and name not in known:
+            close = difflib.get_close_matches(name, sorted(t for t in known if t.startswith("raif_")), n=3)
+            hint = f"did you mean {' or '.join(close)}? " if close else ""
+            raise RaifError(f"unknown task {name}; {hint}`raif-eval ls tasks --raif` lists raif-eval's tasks")
+    return not set(names) <= known
 
 
 def install(builtin_tasks: bool = True) -> None:
@@ -95,6 +122,11 @@ def install(builtin_tasks: bool = True) -> None:
             raise
         loaded = tm_load(manager, self.tasks)
         manager._raif_preloaded = (repr(self.tasks), loaded)
+        if _shortest:
+            self.limit, self.samples = None, shortest_documents(loaded["tasks"], _shortest)
+            for name, task in loaded["tasks"].items():
+                task.config.metadata = {**(task.config.metadata or {}),
+                                        "raif_selection": {"shortest": _shortest, "doc_ids": self.samples[name]}}
         for fn in _after_task_check:
             fn(loaded)
         return manager
@@ -102,4 +134,11 @@ def install(builtin_tasks: bool = True) -> None:
     TaskManager.__init__ = __init__
     TaskManager.load = load
     EvaluatorConfig.process_tasks = checked_process_tasks
+    logging.getLogger("lm_eval.api.task").addFilter(_quiet_hints)
     _installed = True
+
+
+def _quiet_hints(record: logging.LogRecord) -> bool:
+    """lm-eval prints a hint about ``max_seq_lengths`` (a kwarg of its long-context tasks) for every task with a
+    custom dataset: for raif-eval's tasks it is noise."""
+    return not str(record.msg).startswith("raif_") or "Custom kwargs can be passed" not in str(record.msg)

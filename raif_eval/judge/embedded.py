@@ -24,12 +24,12 @@ class EmbeddedResponder:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from raif_eval.models.embedded import ensure_embedded_model
+        from raif_eval.models.embedded import embedded_dtype, ensure_embedded_model
 
         path = ensure_embedded_model()
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, embedded_dtype())).eval()
         self.cap = int(os.environ.get("RAIF_EMBEDDED_JUDGE_MAX_TOKENS") or DEFAULT_MAX_TOKENS)
         self._generate = threading.Lock()
 

@@ -42,6 +42,22 @@ def _sha256(path: Path) -> str:
 
 
 DIR_PREFIX = "smollm2-135m-instruct-"
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPUs with native bf16 arithmetic
+
+
+def embedded_dtype() -> str:
+    """The dtype the embedded model runs in: ``bfloat16`` on CPUs with native bf16 arithmetic (1.4-1.8x faster
+    there for this model, measured on 2 cores), else ``float32``; ``RAIF_EMBEDDED_DTYPE`` overrides."""
+    chosen = os.environ.get("RAIF_EMBEDDED_DTYPE")
+    if chosen:
+        if chosen not in ("bfloat16", "float32", "float16"):
+            raise RaifError(f"RAIF_EMBEDDED_DTYPE is bfloat16, float32 or float16, not {chosen!r}")
+        return chosen
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return "float32"
+    return "bfloat16" if any(f in flags for f in BF16_FLAGS) else "float32"
 
 
 def model_dir() -> Path:
