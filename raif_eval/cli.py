@@ -36,6 +36,22 @@ JUDGE_HELP = textwrap.dedent(
     """
 )
 
+RUN_HELP = textwrap.dedent(
+    """\
+    models, documents, data and output (for `run`):
+      (no --model)             the embedded SmolLM2-135M-Instruct through lm-eval's hf backend, offline
+      --model replay           score responses made elsewhere: --model_args responses=FILE.jsonl (README:
+                               "Scoring outputs produced elsewhere"); hf, vllm, local-chat-completions (any
+                               OpenAI-compatible server) and the rest of lm-eval's backends work as in lm_eval
+      --limit N                the first N documents of each task; --shortest N: the N smallest (the demo's 4),
+                               recorded in each task's metadata as raif_selection
+      benchmark files          RAIF_DATA_DIR (<dir>/<benchmark>/<file>), else the cache, else a pinned download
+                               checked by sha256 (RAIF_OFFLINE=1 never downloads); `raif-eval data where|pull|verify`
+      --output_path DIR --log_samples   results and per-document samples (`raif-eval report DIR` and
+                               `raif-eval judge DIR` read them); --verbosity INFO shows lm-eval's log lines
+    """
+)
+
 MODE_FLAGS = ("mode", "mode_template", "cot_model_url", "cot_model", "cot_model_api_key", "cot_max_tokens",
               "enable_thinking")
 CHAT_BACKENDS = ("local-chat-completions", "raif-chat-completions", "openai-chat-completions")
@@ -344,6 +360,7 @@ def _harness(argv: list[str]) -> None:
     wants_help = _has_flag(argv, "-h", "--help")
     if wants_help and argv[0] == "run":
         print("raif-eval run = lm-eval's run; without --model it evaluates the embedded SmolLM2-135M-Instruct.\n")
+        print(RUN_HELP)
         print(JUDGE_HELP)
         print(MODE_HELP)
         print(task_options_help())

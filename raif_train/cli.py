@@ -221,6 +221,9 @@ def convert(argv: list[str]) -> None:
     parser.add_argument("--out", required=True, help="output JSONL")
     parser.add_argument("--tokenizer", default="embedded", help="the policy's tokenizer folder (for --to raif)")
     parser.add_argument("--to", choices=("raif", "records"), default="raif")
+    parser.add_argument("--format", choices=("raif", "trl"), default="raif",
+                        help="raif: RAIF's columns (input, task, target); trl: also `prompt` (the input with its "
+                             "<think> prefill) and `template`, the columns stock `trl grpo` and the rewards read")
     parser.add_argument("--system", default=None, help="system prompt (default: RAIF's think/answer prompt)")
     args = parser.parse_args(argv)
     from raif_train import data
@@ -233,13 +236,16 @@ def convert(argv: list[str]) -> None:
 
         tokenizer = AutoTokenizer.from_pretrained(_model_path(args.tokenizer))
         out = [data.to_raif(r, tokenizer, args.system) for r in rows]
+        if args.format == "trl":
+            out = [{**r, **data.raif_row(r)} for r in out]
     print(f"wrote {len(out)} rows to {data.write_jsonl(out, args.out)}")
 
 
 def synth(argv: list[str]) -> None:
     from raif_train import synth as synthesis
 
-    parser = argparse.ArgumentParser(prog="raif-train synth", description=synthesis.__doc__.split("\n\n")[0],
+    summary = plain(synthesis.__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="raif-train synth", description=summary,
                                      epilog="Everything is deterministic for a given --seed, seed file and cached "
                                      "LLM replies. See the module docs of raif_train.synth.")
     seeds = parser.add_argument_group("seeds")
@@ -297,11 +303,19 @@ def synth(argv: list[str]) -> None:
     print(f"wrote {len(records)} records from {len(chosen)} seeds to {synthesis.write(records, args.out)}")
 
 
+def plain(doc: str) -> str:
+    """A docstring as console text: ``code`` and :class:`a.b.C` roles become code and C."""
+    import re
+
+    text = re.sub(r":\w+:`~?([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1], doc.strip())
+    return text.replace("``", "")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = {"grpo": grpo, "convert": convert, "synth": synth}
     if not argv or argv[0] not in commands:
-        print(__doc__.strip(), file=sys.stderr if argv else sys.stdout)
+        print(plain(__doc__), file=sys.stderr if argv else sys.stdout)
         raise SystemExit(0 if not argv or argv[0] in ("-h", "--help") else 2)
     try:
         commands[argv[0]](argv[1:])

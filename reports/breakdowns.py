@@ -41,7 +41,11 @@ def judge_usage(results: dict[str, Any]) -> pd.DataFrame:
             value = math.nan if value is None or isinstance(value, str) else float(value)
             row[label] = 100 * value if label == "parse failure rate" else value
         rows.append(row)
-    return pd.DataFrame(rows, columns=["task", "judge", *(label for _, label in USAGE)])
+    frame = pd.DataFrame(rows, columns=["task", "judge", *(label for _, label in USAGE)])
+    for _, label in USAGE:  # counts print as counts ("11661", not "11661.00"); missing stays missing
+        if label != "parse failure rate":
+            frame[label] = frame[label].round().astype("Int64")
+    return frame
 
 
 def benchmark_tasks(results: dict[str, Any]) -> dict[str, str]:

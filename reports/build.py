@@ -19,6 +19,8 @@ from raif_eval.reports.model import MISSING, Report, Table2
 from raif_eval.reports.runs import Run, load_runs, results_files
 from raif_eval.reports.samples import load_samples
 
+DOCUMENTS = "Documents per benchmark"
+
 FORMATS = ("md", "latex", "csv", "html")
 
 
@@ -97,6 +99,8 @@ def build_report(paths: list[str | Path], labels: list[str] | None = None, basel
         parts.update({f"{run.label}: {name}": frame for name, frame in found.items()})
     notes = [f"No logged samples (run with --log_samples) for: {', '.join(without)}; Table 2 and breakdowns "
              "need them."] if without else []
+    if table.documents is not None:  # n per cell, first among the breakdowns
+        parts = {DOCUMENTS: table.documents.fillna(MISSING), **parts}
     title = "raif-eval report: " + ", ".join(run.label for run in runs)
     return Report(title, table, _table2(runs, bootstrap), parts, notes), runs
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from raif_eval.reports.model import MISSING, Marks, Report, Table1, Table2
+from raif_eval.reports.model import MISSING, UNSCORABLE, Marks, Report, Table1, Table2
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.jinja"
@@ -220,7 +220,8 @@ def _table1_view(t: Table1) -> dict[str, Any]:
             missing = _is_missing(value)
             has_missing |= missing
             cell = Cell(
-                text=fmt_score(value), missing=missing, col=_label(col),
+                text=UNSCORABLE if (label, col) in t.unscorable else fmt_score(value), missing=missing,
+                col=_label(col),
                 mark="" if missing else _mark(label, _lookup(t.marks, col)),
                 ci="" if missing else _ci_at(t.ci, label, col),
             )
@@ -353,6 +354,17 @@ def _legend_label(text: str) -> str:
     return "\u200b" + text if text.startswith("_") else text  # matplotlib hides legend labels starting with "_"
 
 
+def bar_limits(values) -> tuple[float, float]:
+    """The bar chart's y range: 0-100 at least, widened to whole tens for scores above 100 or below 0
+    (FollowBench's can be negative)."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)] if np.size(values) else np.zeros(0)
+    low = float(finite.min()) if finite.size else 0.0
+    high = float(finite.max()) if finite.size else 100.0
+    return min(0.0, math.floor(low / 10.0) * 10.0), max(100.0, math.ceil(high / 10.0) * 10.0)
+
+
 def bar_chart(table1: Table1) -> bytes:
     """PNG of Table 1 as grouped bars: one group per column (benchmarks, then Avg.), one bar per (model, method).
 
@@ -381,8 +393,8 @@ def bar_chart(table1: Table1) -> bytes:
             ax.axvline(columns.index("Avg.") - 0.5, color="#999999", linestyle="--", linewidth=0.8)
         ax.set_xticks(x, columns)
         ax.set_xlim(-0.55, len(columns) - 0.45)
-        top = np.nanmax(values) if np.isfinite(values).any() else 100.0
-        ax.set_ylim(0, max(100.0, math.ceil(top / 10.0) * 10.0))
+        ax.set_ylim(*bar_limits(values))
+        ax.axhline(0, color="#333333", linewidth=0.8)  # where a zero bar stands (a gap means not evaluated)
         ax.set_ylabel("Score (× 100)")
         ax.set_title("Table 1 — scores by benchmark", loc="left", fontsize=12)
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 MISSING = "–"
+UNSCORABLE = "n/a"  # evaluated, but no document could be scored (e.g. every judge reply unreadable): not "not run"
 DIGITS = 2  # scores are printed, and marked, at this precision
 
 
@@ -29,8 +30,10 @@ def rank(values: pd.Series, digits: int | None = DIGITS) -> Marks:
     values are compared as printed (rounded to ``digits``; None: exactly), ties go to the earlier label."""
     kept = [(label, round(v, digits) if digits is not None else v) for label, v in values.items()
             if v is not None and not math.isnan(v)]
+    if len(kept) < 2:  # one entry: nothing to be best among
+        return Marks()
     ordered = sorted(kept, key=lambda item: -item[1])  # stable: earlier labels first among equals
-    return Marks(best=ordered[0][0] if ordered else None, second=ordered[1][0] if len(ordered) > 1 else None)
+    return Marks(best=ordered[0][0], second=ordered[1][0])
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Table1:
     baseline: str = "I/O"
     ci: pd.DataFrame | None = None  # same shape as frame; cells (low, high) × 100, or None where not computed
     notes: list[str] = field(default_factory=list)  # footnotes: missing cells, toy judge, ...
+    unscorable: set[tuple[Any, str]] = field(default_factory=set)  # (row, column) evaluated but NaN
+    documents: pd.DataFrame | None = None  # same rows and benchmark columns: "4 of 541" where a run took a subset
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from raif_eval.benchmarks import BENCHMARKS
-from raif_eval.reports.model import MISSING, Table1, rank
+from raif_eval.reports.model import MISSING, UNSCORABLE, Table1, rank
 from raif_eval.reports.runs import OFFICIAL, Run, protocol_suffix
 
 METRIC = "raif_score,raif"
@@ -32,6 +32,29 @@ def cells(run: Run) -> dict[str, float]:
         value = run.results.get("results", {}).get(task, {}).get(METRIC)
         if isinstance(value, (int, float)) and not math.isnan(value):
             out[names[bench]] = 100 * value
+    return out
+
+
+def evaluated(run: Run) -> set[str]:
+    """The benchmark columns the run evaluated, scored or not."""
+    names = dict(COLUMNS)
+    return {names[bench] for task, bench in run.tasks().items() if task in run.results.get("results", {})}
+
+
+def documents(run: Run) -> dict[str, str]:
+    """Per benchmark column the run took a subset of: "n of N" and how they were chosen (--limit / --shortest)."""
+    names = dict(COLUMNS)
+    limit = (run.results.get("config") or {}).get("limit")
+    out = {}
+    for task, bench in run.tasks().items():
+        counts = (run.results.get("n-samples") or {}).get(task) or {}
+        n, total = counts.get("effective"), counts.get("original")
+        if not isinstance(n, int) or not isinstance(total, int) or n >= total:
+            continue
+        selection = ((run.results.get("configs", {}).get(task) or {}).get("metadata") or {}).get("raif_selection")
+        how = f"shortest {selection['shortest']}" if isinstance(selection, dict) and "shortest" in selection \
+            else f"--limit {limit:g}" if isinstance(limit, (int, float)) else "a subset"
+        out[names[bench]] = f"{n} of {total} ({how})"
     return out
 
 
@@ -56,9 +79,22 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
         if method != base and (model, base) in frame.index:
             delta[model, method] = round(frame.loc[(model, method), AVG], 2) - round(frame.loc[(model, base), AVG], 2)
     marks = {column: rank(frame[column]) for column in frame.columns}
+    unscorable = {((run.model, run.method), column) for run in runs for column in evaluated(run)
+                  if math.isnan(frame.loc[(run.model, run.method), column])}
+    subsets = {(run.model, run.method): documents(run) for run in runs}
     notes = []
-    if frame[names].isna().any().any():
+    if len(unscorable) < int(frame[names].isna().sum().sum()):
         notes.append(f"{MISSING}: not evaluated in this run (never scored as 0).")
+    if unscorable:
+        notes.append(f"{UNSCORABLE}: evaluated, but no document could be scored (e.g. every judge reply was "
+                     f"unreadable and the benchmark drops such documents); left out of Avg.")
+    table_documents = None
+    if any(subsets.values()):
+        table_documents = pd.DataFrame.from_dict(subsets, orient="index").reindex(columns=names)
+        table_documents.index = frame.index
+        picked = sorted({text.split(" (", 1)[1].rstrip(")") for row in subsets.values() for text in row.values()})
+        notes.append(f"Scored on a subset of documents ({', '.join(picked)}): a few documents per benchmark make a "
+                     f"smoke test, not a measurement; the table \"Documents per benchmark\" gives n per cell.")
     partial = [f"{m} / {t}" for (m, t), n in present.items() if 0 < n < len(names)]
     if partial:
         notes.append(f"Avg. over the benchmarks present, fewer than {len(names)} for: {', '.join(partial)}.")
@@ -67,7 +103,8 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
                      "official scorers; compare such rows with each other and with the paper's Table 1.")
     for note in sorted(set().union(*(judge_notes(run) for run in runs))):
         notes.append(note)
-    return Table1(frame=frame, delta=delta, marks=marks, baseline=baseline, notes=notes)
+    return Table1(frame=frame, delta=delta, marks=marks, baseline=baseline, notes=notes, unscorable=unscorable,
+                  documents=table_documents)
 
 
 def _number(value: float) -> str:
@@ -84,7 +121,8 @@ def text_cells(table: Table1, bold: str, underline: str) -> list[list[str]]:
     for key, row in table.frame.iterrows():
         line = [str(key[0]), str(key[1])]
         for column, value in row.items():
-            text = _number(value) + (_delta(table.delta[key]) if column == AVG else "")
+            text = UNSCORABLE if (key, column) in table.unscorable else _number(value)
+            text += _delta(table.delta[key]) if column == AVG else ""
             marks = table.marks[column]
             if not math.isnan(value) and key == marks.best:
                 text = bold.format(text)
@@ -99,7 +137,14 @@ def markdown(table: Table1) -> str:
     headers = ["Model", "Method", *table.frame.columns]
     body = tabulate(text_cells(table, "**{}**", "<u>{}</u>"), headers=headers, tablefmt="github",
                     colalign=("left", "left", *["right"] * len(table.frame.columns)), disable_numparse=True)
-    return body + "".join(f"\n\n> {note}" if TOY not in note else f"\n\n> **{note}**" for note in table.notes)
+    body += "".join(f"\n\n> {note}" if TOY not in note else f"\n\n> **{note}**" for note in table.notes)
+    if table.documents is not None:
+        rows = [[str(key[0]), str(key[1]), *(MISSING if pd.isna(v) else v for v in row)]
+                for key, row in table.documents.iterrows()]
+        body += "\n\nDocuments per benchmark:\n\n" + tabulate(rows, headers=["Model", "Method",
+                                                                      *table.documents.columns],
+                                                           tablefmt="github", disable_numparse=True)
+    return body
 
 
 def _latex_escape(text: str) -> str:

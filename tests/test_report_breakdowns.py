@@ -149,7 +149,8 @@ def test_table2_columns_marks_and_missing_cells():
 def test_rank_compares_printed_values_and_leftmost_wins_ties():
     assert rank(pd.Series({"x": 70.001, "y": 70.004, "z": math.nan})) == Marks("x", "y")  # both print 70.00
     assert rank(pd.Series({"x": 70.001, "y": 70.004}), digits=None) == Marks("y", "x")
-    assert rank(pd.Series({"x": math.nan, "y": 1.0})) == Marks("y", None)
+    assert rank(pd.Series({"x": math.nan, "y": 1.0})) == Marks(None, None)  # one value: nothing to mark
+    assert rank(pd.Series({"x": 2.0, "y": 1.0})) == Marks("x", "y")
     assert rank(pd.Series({"x": math.nan}, dtype=float)) == Marks(None, None)
 
 
@@ -448,7 +449,7 @@ def test_judge_usage():
     info = frame.set_index("task").loc["raif_infobench"]
     assert info["judge"] == "judge-x" and info["parse failures"] == 1 and info["parse failure rate"] == 25
     assert info["failed docs"] == 0 and info["prompt tokens"] == 120 and info["completion tokens"] == 7
-    assert math.isnan(info["unparsed"])
+    assert pd.isna(info["unparsed"])
     en = frame.set_index("task").loc["raif_followbench_en"]
     assert en["failed docs"] == 1 and en["unparsed"] == 1 and en["parse failure rate"] == 50
 

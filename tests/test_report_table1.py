@@ -4,6 +4,7 @@ Qwen2.5-7B-Instruct rows of raif-paper-tables.md): Avg., Δ and the best / secon
 from __future__ import annotations
 
 import json
+import math
 import pytest
 
 from helpers import run_cli
@@ -106,7 +107,8 @@ def test_missing_cells_are_dashes_with_a_footnote_and_latex_csv(tmp_path):
     assert "fewer than 7" in text
     assert abs(table.frame[t1.AVG].iloc[0] - (sum(scores) - 74.47) / 6) < 1e-9
     latex = t1.latex(table)
-    assert r"\toprule" in latex and r"\bottomrule" in latex and " -- " in latex and r"\textbf{" in latex
+    assert r"\toprule" in latex and r"\bottomrule" in latex and " -- " in latex
+    assert r"\textbf{" not in latex  # one row: nothing is best among one
     csv = t1.csv_frame(table)
     assert list(csv.columns)[-1] == "Δ Avg. (points)" and csv["Complex Bench"].isna().all()
 
@@ -130,3 +132,39 @@ def test_bad_inputs_are_one_line_errors(tmp_path, paper_runs):
     paths, _ = paper_runs
     _one_line(run_cli("report", str(paths[0]), str(paths[0])), "two runs are labelled", "--label")
     _one_line(run_cli("report", str(paths[0]), "--label", "a", "--label", "b"), "2 --label for 1 inputs")
+
+
+def test_small_runs_say_so_and_an_unscorable_cell_is_not_a_missing_one(tmp_path):
+    """A run on 4 documents per task: n per cell in its own table, the selection named; a benchmark evaluated
+    but unscorable (every document dropped) reads n/a, not "not run"; one row gets no best marks."""
+    import numpy as np
+
+    from raif_eval.reports.html import bar_limits, render_html
+    from raif_eval.reports.build import build_report
+
+    data = {"results": {"raif_ifeval": {"raif_score,raif": 0.75}, "raif_fbbench": {"raif_score,raif": math.nan},
+                        "raif_followbench_en": {"raif_score,raif": -0.5}},
+            "configs": {"raif_ifeval": {"metadata": {"benchmark": "ifeval", "raif_selection": {"shortest": 4}}},
+                        "raif_fbbench": {"metadata": {"benchmark": "fbbench", "raif_selection": {"shortest": 4}}},
+                        "raif_followbench_en": {"metadata": {"benchmark": "followbench"}}},
+            "n-samples": {"raif_ifeval": {"original": 541, "effective": 4},
+                          "raif_fbbench": {"original": 591, "effective": 4},
+                          "raif_followbench_en": {"original": 820, "effective": 820}},
+            "config": {"model": "hf", "model_args": "pretrained=m", "limit": None}}
+    path = tmp_path / "results_2026-01-01T00-00-00.json"
+    path.write_text(json.dumps(data))
+    table = t1.build(load_runs([path]))
+    text = t1.markdown(table)
+    row = next(line for line in text.splitlines() if line.startswith("| m "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "75.00" and cells[6] == "n/a" and cells[7] == "-50.00" and cells[3] == "–"
+    assert "**" not in row and "<u>" not in row
+    assert "n/a: evaluated, but no document could be scored" in text and "not evaluated in this run" in text
+    assert "Documents per benchmark" in text and "4 of 541 (shortest 4)" in text and "4 of 591" in text
+    assert "820" not in text  # a whole benchmark needs no n
+    assert table.frame[t1.AVG].iloc[0] == pytest.approx((75 - 50) / 2)  # n/a stays out of Avg.
+    report, _ = build_report([path], bootstrap=0)
+    html = render_html(report)
+    assert "n/a" in html and "Documents per benchmark" in html and "4 of 541 (shortest 4)" in html
+    assert bar_limits(np.array([[75.0, np.nan, -50.0]])) == (-50.0, 100.0)
+    assert bar_limits(np.array([[0.0, 12.0]])) == (0.0, 100.0)

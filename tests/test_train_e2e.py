@@ -97,3 +97,17 @@ def run_cli_train(*args: str):
 
     return subprocess.run([sys.executable, "-m", "raif_train.cli", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=900)
+
+
+def test_convert_for_stock_trl_writes_prompt_and_keeps_the_raif_columns(tmp_path, ifeval_records, tokenizer):
+    from raif_train import cli
+
+    records = data.write_jsonl([ifeval_records[0], {"problem": "What is 2+2?", "answer": "4"}],
+                               tmp_path / "records.jsonl")
+    cli.main(["convert", "--records", str(records), "--tokenizer", "embedded", "--format", "trl",
+              "--out", str(tmp_path / "trl.jsonl")])
+    rows = [json.loads(line) for line in (tmp_path / "trl.jsonl").read_text().splitlines()]
+    assert [r["task"] for r in rows] == ["ifeval", "default"] and rows[1]["target"] == "4"
+    for row in rows:
+        assert {"prompt", "input", "task", "target", "template"} <= set(row)
+        assert row["prompt"] == row["input"] and row["prompt"].endswith("<think>\n")

@@ -12,7 +12,8 @@ What it does:
 1. ``chromium --headless --dump-dom --enable-logging=stderr --v=0 file://REPORT.html``: fails when the browser
    logged a console message from the page (``CONSOLE``, ``Uncaught ...``, ``Failed to load resource``; the
    report has no scripts, so any console message is a fault) or when the DOM it built lacks the expected
-   number of ``<img src="data:image/png;base64,...">`` plots (``--images``, default 2: bar chart + heat map),
+   number of ``<img src="data:image/png;base64,...">`` plots (``--images``; by default as many as the file
+   embeds, at least 1: the bar chart, plus the heat map when the runs have ComplexBench samples),
    or when it references anything but ``data:`` URIs and ``#fragment`` links (the report is self-contained;
    Chromium does not log a broken ``file://`` image as a console error, so this is checked on the DOM).
 2. ``chromium --headless --screenshot=OUT.png --window-size=1400,2400 file://REPORT.html`` and, when Pillow is
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="where to write the PNG screenshot")
     parser.add_argument("--demo", action="store_true", help="render the test suite's example report and use it")
     parser.add_argument("--keep-html", type=Path, help="with --demo: where to keep the rendered HTML")
-    parser.add_argument("--images", type=int, default=2, help="embedded PNGs the page must have (default 2)")
+    parser.add_argument("--images", type=int, default=None,
+                        help="embedded PNGs the page must have (default: as many as the file embeds, at least 1)")
     args = parser.parse_args(argv)
     if args.demo == (args.report is not None):
         parser.error("give either REPORT.html or --demo")
@@ -155,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"screenshot_report: error: no such file: {report}", file=sys.stderr)
             return 2
         url = report.resolve().as_uri()
+        images = args.images if args.images is not None else max(
+            1, len(DATA_IMG.findall(report.read_text(encoding="utf-8", errors="replace"))))
         try:
-            dom = check_dom(browser, tmp / "profile", url, args.images)
+            dom = check_dom(browser, tmp / "profile", url, images)
             screenshot(browser, tmp / "profile", url, args.out)
         except CheckFailed as exc:
             print(f"screenshot_report: FAILED: {exc}", file=sys.stderr)

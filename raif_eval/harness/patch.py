@@ -135,7 +135,22 @@ def install(builtin_tasks: bool = True) -> None:
     TaskManager.load = load
     EvaluatorConfig.process_tasks = checked_process_tasks
     logging.getLogger("lm_eval.api.task").addFilter(_quiet_hints)
+    from lm_eval import evaluator
+
+    evaluator.get_git_commit_hash = _git_commit_hash
     _installed = True
+
+
+def _git_commit_hash() -> str | None:
+    """lm-eval's, without git's "fatal: not a git repository" on the console of every run outside a checkout."""
+    import subprocess
+
+    from lm_eval.loggers.utils import get_commit_from_path
+
+    try:
+        return subprocess.check_output(["git", "describe", "--always"], stderr=subprocess.DEVNULL).strip().decode()
+    except (subprocess.CalledProcessError, FileNotFoundError, OSError):
+        return get_commit_from_path(os.getcwd())
 
 
 def _quiet_hints(record: logging.LogRecord) -> bool:
