@@ -200,8 +200,10 @@ def _own(argv: list[str]) -> None:
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
     elif args.command == "report":
+        from raif_eval.harness.patch import quiet_console
         from raif_eval.reports.build import compare_runs, write_report
 
+        quiet_console()  # confidence intervals rebuild the tasks
         if args.compare:
             print(compare_runs(*args.compare, n=args.bootstrap or 1000))
             return
@@ -379,7 +381,9 @@ def _harness(argv: list[str]) -> None:
         # drown the progress bars, so they show with --verbosity INFO only
         level = _pop_flag(argv, "--verbosity", "-v")[0]
         os.environ["LMEVAL_LOG_LEVEL"] = level or os.environ.get("LMEVAL_LOG_LEVEL") or "WARNING"
-    if argv[0] == "ls" and "--raif" in argv:  # raif-eval's tasks only: no indexing of lm-eval's 14,000
+    if wants_help and argv[0] == "ls":
+        print("raif-eval ls tasks --raif: raif-eval's groups and tasks only (no indexing of lm-eval's 14,000)\n")
+    if argv[0] == "ls" and "--raif" in argv and not wants_help:  # raif-eval's tasks only: no indexing of lm-eval's 14,000
         from lm_eval.tasks.manager import TaskManager
 
         include = _pop_flag(argv, "--include_path")[0]

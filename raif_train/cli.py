@@ -110,6 +110,10 @@ def _train_dataset(files: list[str], tokenizer, limit: int | None):
 
 
 def grpo(argv: list[str]) -> None:
+    if "-h" in argv or "--help" in argv:
+        print("raif-train grpo --config FILE [--flag value ...]\n  --config FILE  a YAML recipe (raif_train/configs/); "
+              "its keys are the flags below, and flags given here override it\n  --dry_run      check the recipe "
+              "and print its settings without loading anything\n")
     script, config, model_args, warnings = _parse(argv)
     if script.dry_run:
         _reward_funcs(script.reward_funcs)  # unknown names and missing libraries fail here, not after loading

@@ -97,6 +97,14 @@ def results_files(path: Path) -> list[Path]:
     return found
 
 
+def predict_only(results: dict) -> bool:
+    """A results file of ``--predict_only``: every task reports lm-eval's placeholder metric ``bypass`` only."""
+    tasks = [values for values in results.get("results", {}).values() if isinstance(values, dict)]
+    return bool(tasks) and all(not any(k.split(",")[0] not in ("bypass", "bypass_stderr", "name", "alias",
+                                                                  "sample_len", " ") for k in values)
+                               for values in tasks)
+
+
 def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[Run]:
     """Every results file below ``paths``, labelled; ``labels`` (``MODEL`` or ``MODEL:METHOD``) go one per path."""
     labels = list(labels or [])
@@ -105,11 +113,15 @@ def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[
                         f"as MODEL or MODEL:METHOD")
     runs: list[Run] = []
     for index, given in enumerate(paths):
+        unscored = []
         for file in results_files(Path(given)):
             try:
                 results = json.loads(file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise RaifError(f"{file} is not a readable lm-eval results file ({exc})") from None
+            if predict_only(results):  # generations awaiting `raif-eval judge`: nothing to report yet
+                unscored.append(file)
+                continue
             model, method = model_label(results), method_label(results)
             if labels:
                 model, _, method_given = labels[index].partition(":")
@@ -123,6 +135,9 @@ def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[
                 raise RaifError(f"{file} has no raif-eval benchmark results (its tasks: {names}); pass runs of "
                                 f"raif-eval tasks (raif-eval ls tasks | grep raif)")
             runs.extend(found)
+        if unscored and not any(run.path in results_files(Path(given)) for run in runs):
+            raise RaifError(f"{given} holds only runs made with --predict_only ({unscored[0].name}): score them "
+                            f"first with `raif-eval judge {given}`, then report")
     seen: dict[str, Path] = {}
     for run in runs:
         if run.label in seen:

@@ -1,23 +1,41 @@
-"""End to end on a real model: `raif-eval run` without --model generates with the embedded SmolLM2-135M-Instruct,
-and, without --judge_url, InFoBench is judged by the same model behind the in-process embedded judge."""
+"""End to end on a real model: `make demo` (`raif-eval run` without --model) generates with the embedded
+SmolLM2-135M-Instruct, and, without --judge_url, the judged benchmarks are scored by the same model behind the
+in-process embedded judge."""
 
 import json
 import math
+import os
+import subprocess
 
 import pytest
 
-from helpers import data_dir_with_complexbench_fixture, run_cli
+from helpers import ROOT, data_dir_with_complexbench_fixture, run_cli
 
 pytestmark = pytest.mark.slow
 
 
-def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
+def test_make_demo_runs_the_embedded_model_end_to_end_and_ends_with_the_report(tmp_path):
+    """`make demo`'s own recipe (the Makefile's command lines, on fewer and shorter documents so it fits CI): the
+    embedded model generates, the embedded judge scores, the report is written; the console stays short."""
     data_env = data_dir_with_complexbench_fixture(tmp_path.parent / f"{tmp_path.name}-data")  # ComplexBench fixture
-    proc = run_cli("run", "--tasks", "raif_complex", "--limit", "1", "--gen_kwargs", "max_gen_toks=32",
-                   "--output_path", str(tmp_path), "--log_samples",
-                   env={"RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
-                        **data_env})
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.run(
+        ["make", "-s", "demo", f"DEMO_OUT={tmp_path}", "DEMO_TASKS=raif_complex",
+         "DEMO_ARGS=--shortest 1 --gen_kwargs max_gen_toks=32"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1200,
+        env={**os.environ, "RAIF_EMBEDDED_JUDGE_MAX_TOKENS": "48", "RAIF_JUDGE_CACHE": str(tmp_path / "judge.sqlite"),
+             **data_env})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    console = proc.stdout + proc.stderr
+    assert "raif-eval run --tasks raif_complex --shortest 1" in console  # ComplexBench's data was there
+    assert "| Model " in proc.stdout and "Documents per benchmark" in proc.stdout and "report.html" in proc.stdout
+    assert "raif_score" in (tmp_path / "lm_eval_table.txt").read_text()  # lm-eval's table, kept off the console
+    lines = [line for line in console.split("\n")  # progress bars redraw with \r: lines end with \n
+             if not line.startswith("RAIF_DATA_VERIFY=0")]  # this test's unverified data, once per file and process
+    assert len(lines) < 200, console  # was 643 lines, mostly set-up and INFO noise
+    assert " INFO " not in console and "Custom kwargs" not in console and "fatal:" not in console
+    assert "Traceback" not in console
+    for name in ("report.md", "table1.csv", "report.html"):
+        assert (tmp_path / name).is_file(), name
 
     results = json.loads(next(tmp_path.rglob("results_*.json")).read_text())
     assert results["config"]["model"] == "hf"
@@ -56,13 +74,13 @@ def test_embedded_model_run_writes_real_generations_and_raif_score(tmp_path):
     infobench = results["results"]["raif_infobench"]
     assert 0.0 <= infobench["drfr,raif"] <= 1.0 and infobench["judge_prompt_tokens,raif"] > 0
     note = results["configs"]["raif_infobench"]["metadata"]["judge"]["note"]
-    assert note.startswith("TOY JUDGE") and note in proc.stderr.splitlines()[-1]
+    assert note.startswith("TOY JUDGE") and note in proc.stderr
 
-    report = run_cli("report", str(tmp_path), "--bootstrap", "200", env=data_env)  # intervals re-score samples: the data must be there
-    assert report.returncode == 0, report.stderr[-3000:]
-    assert "IFEval" in report.stdout and "Info Bench" in report.stdout and "Selection & Chain" in report.stdout
-    assert "TOY JUDGE" in report.stdout and "TOY JUDGE" in (tmp_path / "table1.md").read_text()
-    assert "CI low" in (tmp_path / "table1.csv").read_text() and (tmp_path / "report.html").is_file()
+    report = proc.stdout  # the demo's report, with intervals (they re-score samples: the data was there)
+    assert "IFEval" in report and "Info Bench" in report and "Selection & Chain" in report
+    assert "TOY JUDGE" in report and "TOY JUDGE" in (tmp_path / "table1.md").read_text()
+    assert "CI low" in (tmp_path / "table1.csv").read_text()
+    assert "1 of 541 (shortest 1)" in (tmp_path / "table1.md").read_text()
     # without ComplexBench's data the report still comes out; that cell just has no interval, and says why
     again = run_cli("report", str(tmp_path), "--out", str(tmp_path / "again"), "--format", "md", "--bootstrap", "200")
     assert again.returncode == 0, again.stderr[-3000:]

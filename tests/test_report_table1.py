@@ -168,3 +168,20 @@ def test_small_runs_say_so_and_an_unscorable_cell_is_not_a_missing_one(tmp_path)
     assert "n/a" in html and "Documents per benchmark" in html and "4 of 541 (shortest 4)" in html
     assert bar_limits(np.array([[75.0, np.nan, -50.0]])) == (-50.0, 100.0)
     assert bar_limits(np.array([[0.0, 12.0]])) == (0.0, 100.0)
+
+
+def test_predict_only_results_wait_for_the_judge_and_do_not_make_rows(tmp_path):
+    from raif_eval.errors import RaifError
+
+    config = {"model": "hf", "model_args": "pretrained=m"}
+    unscored = {"results": {"raif_ifeval": {"bypass,raif": 999, "sample_len": 4}},
+                "configs": {"raif_ifeval": {"metadata": {"benchmark": "ifeval"}}}, "config": config}
+    folder = tmp_path / "run" / "m"
+    folder.mkdir(parents=True)
+    (folder / "results_2026-01-01T00-00-00.json").write_text(json.dumps(unscored))
+    with pytest.raises(RaifError, match="only runs made with --predict_only.*raif-eval judge"):
+        load_runs([tmp_path / "run"])
+    scored = {**unscored, "results": {"raif_ifeval": {"raif_score,raif": 0.5}}}
+    (folder / "results_2026-01-01T00-10-00.json").write_text(json.dumps(scored))
+    runs = load_runs([tmp_path / "run"])
+    assert len(runs) == 1 and runs[0].path.name == "results_2026-01-01T00-10-00.json"

@@ -134,7 +134,7 @@ def install(builtin_tasks: bool = True) -> None:
     TaskManager.__init__ = __init__
     TaskManager.load = load
     EvaluatorConfig.process_tasks = checked_process_tasks
-    logging.getLogger("lm_eval.api.task").addFilter(_quiet_hints)
+    quiet_console()
     from lm_eval import evaluator
 
     evaluator.get_git_commit_hash = _git_commit_hash
@@ -151,6 +151,13 @@ def _git_commit_hash() -> str | None:
         return subprocess.check_output(["git", "describe", "--always"], stderr=subprocess.DEVNULL).strip().decode()
     except (subprocess.CalledProcessError, FileNotFoundError, OSError):
         return get_commit_from_path(os.getcwd())
+
+
+def quiet_console() -> None:
+    """Leave out lm-eval's per-task hint that does not apply to raif-eval's tasks (idempotent)."""
+    task_logger = logging.getLogger("lm_eval.api.task")
+    if _quiet_hints not in task_logger.filters:
+        task_logger.addFilter(_quiet_hints)
 
 
 def _quiet_hints(record: logging.LogRecord) -> bool:

@@ -19,7 +19,7 @@ from raif_eval.core import Judged
 from raif_eval.core.answers import THINK_CLOSE, THINK_OPEN, raif_answer
 from raif_eval.core.benchmark import COMMON_OPTIONS
 from raif_eval.errors import RaifError
-from raif_eval.harness.patch import include_paths
+from raif_eval.harness.patch import include_paths, quiet_console
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 
@@ -50,6 +50,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
+    quiet_console()
     judge = preflight(judge_config.active())
     written = []
     for results_path in latest_results(Path(output_dir)):
@@ -74,9 +75,12 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
                 tasks=_task_names(old, leaf_tasks, manager), samples=selection, task_manager=manager,
                 log_samples=True, apply_chat_template=True,  # multi-turn tasks build chat turns; replay ignores them
             )
-        for config in out["configs"].values():
+        for name, config in out["configs"].items():
             if _judged(config):
                 config["metadata"] = {**config.get("metadata", {}), "judge": judge.describe()}
+            chosen = ((old["configs"].get(name) or {}).get("metadata") or {}).get("raif_selection")
+            if chosen is not None:  # how the run chose its documents (--shortest) stays on record
+                config["metadata"] = {**config.get("metadata", {}), "raif_selection": chosen}
         out["raif_rejudged"] = {"from": results_path.name, "model_name": old.get("model_name"),
                                 "judge": judge.describe()}
         tracker = EvaluationTracker(output_path=str(results_path.parent.parent))
