@@ -137,11 +137,11 @@ def install(builtin_tasks: bool = True) -> None:
     quiet_console()
     from lm_eval import evaluator
 
-    evaluator.get_git_commit_hash = _git_commit_hash
+    evaluator.get_git_commit_hash = git_commit_hash
     _installed = True
 
 
-def _git_commit_hash() -> str | None:
+def git_commit_hash() -> str | None:
     """lm-eval's, without git's "fatal: not a git repository" on the console of every run outside a checkout."""
     import subprocess
 
