@@ -49,3 +49,22 @@ def test_lm_evals_max_seq_lengths_hint_is_dropped_for_raif_tasks_only():
     finally:
         task_logger.removeHandler(handler)
     assert seen == ["ruler: Custom kwargs can be passed to `--metadata` in console", "raif_ifeval: something else"]
+
+
+def test_the_lm_eval_hook_registers_once_and_can_be_turned_off(monkeypatch):
+    import sys
+
+    from raif_eval import lm_eval_hook
+
+    def hooks():
+        return sum(type(f).__module__ == lm_eval_hook.__name__ for f in sys.meta_path)
+
+    before = hooks()
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.setenv("RAIF_EVAL_LM_EVAL_HOOK", "0")
+    lm_eval_hook.install()
+    assert hooks() == before
+    monkeypatch.delenv("RAIF_EVAL_LM_EVAL_HOOK")
+    lm_eval_hook.install()
+    lm_eval_hook.install()
+    assert hooks() == max(before, 1)

@@ -138,9 +138,6 @@ def test_plain_lm_eval_finds_the_tasks_without_include_path_until_uninstalled(in
     error = [line for line in missing.stderr.splitlines() if line.startswith("lm_eval: error:")]
     assert len(error) == 1 and "RAIF_DATA_DIR" in error[0], missing.stderr[-2000:]
 
-    off = lm_eval("--tasks", "raif_ifeval", "--model", "dummy", "--limit", "2", RAIF_EVAL_LM_EVAL_HOOK="0")
-    assert off.returncode != 0 and "raif_ifeval" in off.stderr
-
     uninstall = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "uninstall",
                                 "-y", "-q", "raif-eval"], capture_output=True, text=True)
     assert uninstall.returncode == 0, uninstall.stderr[-2000:]
