@@ -262,7 +262,7 @@ def _has_flag(argv: list[str], *flags: str) -> bool:
     return any(a == f or a.startswith(f + "=") for a in argv for f in flags)
 
 
-def _pop_flag(argv: list[str], *flags: str) -> tuple[str | None, list[str]]:
+def pop_flag(argv: list[str], *flags: str) -> tuple[str | None, list[str]]:
     """The value of the first of ``flags`` (``--f v`` or ``--f=v``), and ``argv`` without it."""
     for i, arg in enumerate(argv):
         for flag in flags:
@@ -278,7 +278,7 @@ def _with_embedded_model(argv: list[str]) -> list[str]:
     from raif_eval.models.embedded import embedded_dtype, model_dir
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    user_args, argv = _pop_flag(argv, "--model_args", "-a")
+    user_args, argv = pop_flag(argv, "--model_args", "-a")
     model_args = f"pretrained={model_dir()},dtype={embedded_dtype()}" + (f",{user_args}" if user_args else "")
     argv += ["--model", "hf", "--model_args", model_args]
     if not _has_flag(argv, "--apply_chat_template"):
@@ -289,7 +289,7 @@ def _with_embedded_model(argv: list[str]) -> list[str]:
 
 
 def _set_flag(argv: list[str], flag: str, value: str) -> list[str]:
-    _, argv = _pop_flag(argv, flag)
+    _, argv = pop_flag(argv, flag)
     return [*argv, flag, value]
 
 
@@ -297,7 +297,7 @@ def _mode_flags(argv: list[str]) -> tuple[list[str], dict[str, str | None]]:
     """Turn the mode and reasoning-model flags into task metadata (``--metadata``), checked now."""
     values = {}
     for name in MODE_FLAGS:
-        values[name], argv = _pop_flag(argv, f"--{name}")
+        values[name], argv = pop_flag(argv, f"--{name}")
     metadata: dict[str, object] = {}
     if values["mode"] or values["mode_template"]:
         from raif_eval import modes
@@ -327,7 +327,7 @@ def _thinking_flags(argv: list[str], value: str) -> list[str]:
     flag = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(value.lower())
     if flag is None:
         raise RaifError(f"--enable_thinking takes true or false, not {value!r}")
-    model = _pop_flag(argv, "--model")[0]
+    model = pop_flag(argv, "--model")[0]
     if model in LOCAL_BACKENDS:
         return [*argv, "--model_args", json.dumps({"chat_template_args": {"enable_thinking": flag}})]
     if model in CHAT_BACKENDS:
@@ -343,9 +343,9 @@ def _harness(argv: list[str]) -> None:
         argv = ["run", *argv]
     judge_values = {}
     for name in JUDGE_FLAGS:
-        judge_values[f"judge_{name}"], argv = _pop_flag(argv, f"--judge_{name}")
+        judge_values[f"judge_{name}"], argv = pop_flag(argv, f"--judge_{name}")
     argv, mode_values = _mode_flags(argv)
-    shortest, argv = _pop_flag(argv, "--shortest")
+    shortest, argv = pop_flag(argv, "--shortest")
     if shortest is not None:
         if not shortest.isdigit() or int(shortest) < 1:
             raise RaifError(f"--shortest takes a positive number of documents per task, not {shortest!r}")
@@ -369,28 +369,28 @@ def _harness(argv: list[str]) -> None:
     if argv[0] == "run" and len(argv) > 1 and not wants_help and not _has_flag(argv, "--model"):
         argv = _with_embedded_model(argv)
         patch.after_task_check(_prepare_embedded_model)
-    elif _pop_flag(argv, "--model")[0] == "replay" and not _has_flag(argv, "--apply_chat_template"):
+    elif pop_flag(argv, "--model")[0] == "replay" and not _has_flag(argv, "--apply_chat_template"):
         # replay answers by id, so chat templating changes nothing but lets multi-turn tasks build their turns
         argv.append("--apply_chat_template")
-    elif _pop_flag(argv, "--model")[0] == "local-chat-completions":  # the same, keeping reasoning_content
+    elif pop_flag(argv, "--model")[0] == "local-chat-completions":  # the same, keeping reasoning_content
         argv = _set_flag(argv, "--model", "raif-chat-completions")
     if mode_values["enable_thinking"] is not None and not wants_help:
         argv = _thinking_flags(argv, mode_values["enable_thinking"])
     if argv[0] == "run":
         # lm-eval 0.4.13 logs at INFO whatever --verbosity says (only LMEVAL_LOG_LEVEL counts): its INFO lines
         # drown the progress bars, so they show with --verbosity INFO only
-        level = _pop_flag(argv, "--verbosity", "-v")[0]
+        level = pop_flag(argv, "--verbosity", "-v")[0]
         os.environ["LMEVAL_LOG_LEVEL"] = level or os.environ.get("LMEVAL_LOG_LEVEL") or "WARNING"
     if wants_help and argv[0] == "ls":
         print("raif-eval ls tasks --raif: raif-eval's groups and tasks only (no indexing of lm-eval's 14,000)\n")
     if argv[0] == "ls" and "--raif" in argv and not wants_help:  # raif-eval's tasks only: no indexing of lm-eval's 14,000
         from lm_eval.tasks.manager import TaskManager
 
-        include = _pop_flag(argv, "--include_path")[0]
+        include = pop_flag(argv, "--include_path")[0]
         print(TaskManager(include_path=patch.include_paths(include), include_defaults=False).list_all_tasks())
         return
     builtin = argv[0] == "ls" or patch.builtin_tasks_needed(
-        _pop_flag(argv, "--tasks", "-t")[0], _pop_flag(argv, "--include_path")[0]
+        pop_flag(argv, "--tasks", "-t")[0], pop_flag(argv, "--include_path")[0]
     )
     patch.install(builtin_tasks=builtin)
 
@@ -401,7 +401,7 @@ def _harness(argv: list[str]) -> None:
     cli_evaluate()
     for note in _closing_notes:  # repeated under the results table, where it is read
         print(f"\nraif-eval: {note}", file=sys.stderr)
-    output = _pop_flag(argv, "--output_path", "-o")[0]
+    output = pop_flag(argv, "--output_path", "-o")[0]
     if argv[0] == "run" and output and not _has_flag(argv, "-h", "--help"):
         written = sorted(p for p in Path(output).rglob("*.json*") if p.stat().st_mtime >= started - 1)
         if written:

@@ -66,15 +66,11 @@ def _patch_manager(module) -> None:
     original = manager.__init__
 
     def __init__(self, verbosity=None, include_path=None, *args, **kwargs):
-        from raif_eval.tasks import TASKS_DIR
+        from raif_eval.harness.patch import include_paths
 
         if _skip_builtin_tasks and not args:
             kwargs.setdefault("include_defaults", False)  # lm-eval's 14,000 task files are not needed
-        paths = [] if include_path is None else list(include_path) if isinstance(include_path, (list, tuple)) \
-            else [include_path]
-        if not any(os.path.realpath(str(p)) == str(TASKS_DIR) for p in paths):
-            paths.append(TASKS_DIR)
-        original(self, verbosity, paths, *args, **kwargs)
+        original(self, verbosity, include_paths(include_path), *args, **kwargs)
 
     manager.__init__ = __init__
     manager._raif_hooked = True
@@ -108,20 +104,12 @@ def _note_requested_tasks(argv: list[str]) -> None:
     """When ``--tasks`` names only raif-eval's tasks, lm-eval's built-in ones are not indexed (seconds per run);
     an unknown ``raif_…`` name fails here, before that indexing, with a did-you-mean."""
     global _skip_builtin_tasks
+    from raif_eval.cli import pop_flag
 
-    def value(*flags):
-        for i, arg in enumerate(argv):
-            for flag in flags:
-                if arg == flag and i + 1 < len(argv):
-                    return argv[i + 1]
-                if arg.startswith(flag + "="):
-                    return arg.split("=", 1)[1]
-        return None
-
-    tasks = value("--tasks", "-t")
+    tasks = pop_flag(argv, "--tasks", "-t")[0]
     command = argv[0] if argv and not argv[0].startswith("-") else "run"  # the flag-only form means run
     if command != "run" or not tasks:
         return
     from raif_eval.harness import patch
 
-    _skip_builtin_tasks = not patch.builtin_tasks_needed(tasks, value("--include_path"))
+    _skip_builtin_tasks = not patch.builtin_tasks_needed(tasks, pop_flag(argv, "--include_path")[0])
