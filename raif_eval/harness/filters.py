@@ -9,6 +9,7 @@ discard all the generations of the run. A failure is recorded per document and r
 
 from __future__ import annotations
 
+import json
 import logging
 
 from lm_eval.api.filter import Filter
@@ -20,7 +21,7 @@ from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
 from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
-from raif_eval.judge.runner import judge_all, profile as judge_profile
+from raif_eval.judge.runner import Batch, active_pool, judge_all, profile as judge_profile
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class StripThinkFilter(Filter):
             raise ValueError(f"answer must be one of {ANSWER_EXTRACTIONS}, not {answer!r}")
         self.unclosed_think, self.answer = unclosed_think, answer
         super().__init__(**kwargs)
+
+    def answer_of(self, resp: str) -> str:
+        """One response's scored answer, without the run's warning (for judging while generating)."""
+        return extract_answer(resp, self.answer, self.unclosed_think)[0]
 
     def apply(self, resps, docs):
         out, unclosed, total = [], 0, 0
@@ -57,13 +62,38 @@ class StripThinkFilter(Filter):
 @register_filter("raif_judge")
 class JudgeFilter(Filter):
     """Judges with the active judge configuration (:func:`raif_eval.judge.config.active`); ``deferred`` (lm-eval's
-    ``predict_only``) only records the answers, for ``raif-eval judge`` to score later."""
+    ``predict_only``) only records the answers, for ``raif-eval judge`` to score later.
+
+    In an evaluation's judge pool (:func:`raif_eval.judge.runner.pool_scope`) the task's documents form one
+    batch, which :meth:`prefetch` fills while the model is still generating; :meth:`apply` then collects it."""
 
     def __init__(self, benchmark: str, profile: str = "official", deferred: bool = False,
                  settings: dict | None = None, **kwargs) -> None:
         self.benchmark, self.profile_name, self.deferred = benchmarks.get(benchmark), profile, deferred
         self.settings = self.benchmark.settings(settings)  # the task's protocol and options
         super().__init__(**kwargs)
+
+    def _pool_batch(self) -> Batch | None:
+        """This task's batch in the active pool (None outside one). lm-eval makes a new filter object for each
+        application, so the batch is found again by what defines the judging."""
+        pool = active_pool()
+        if pool is None:
+            return None
+        key = (self.benchmark.key, self.profile_name, json.dumps(self.settings, sort_keys=True, default=str))
+        return pool.batch(self.benchmark.judge_program(self.settings),
+                          judge_profile(self.benchmark.key, self.profile_name), preflight(judge_config.active()),
+                          self.settings.get("paper_judge_tokenizer"), key=key)
+
+    def prefetch(self, doc: dict, answer: str) -> None:
+        """Start judging one document's answer now (judging while generating); never raises."""
+        if self.deferred:
+            return
+        try:
+            batch = self._pool_batch()
+            if batch is not None and batch.fatal is None:
+                batch.submit(doc_record(doc), answer)
+        except Exception:  # noqa: BLE001 — apply() judges it and records what went wrong
+            log.debug("prefetch failed", exc_info=True)
 
     def apply(self, resps, docs):
         answers = [r if isinstance(r, str) else (r[0] if r else "") for r in resps]
@@ -76,10 +106,14 @@ class JudgeFilter(Filter):
         config: judge_config.JudgeConfig | None = None
         try:
             config = preflight(judge_config.active())
-            run = judge_all(self.benchmark.judge_program(self.settings),
-                            [(doc_record(d), a) for d, a in zip(docs, answers)],
-                            judge_profile(key, self.profile_name), config, desc=f"judging {key}",
-                            tokenizers=self.settings.get("paper_judge_tokenizer"))
+            items = [(doc_record(d), a) for d, a in zip(docs, answers)]
+            batch = self._pool_batch()
+            if batch is not None:
+                run = batch.results(items, desc=f"judging {key}")
+            else:
+                run = judge_all(self.benchmark.judge_program(self.settings), items,
+                                judge_profile(key, self.profile_name), config, desc=f"judging {key}",
+                                tokenizers=self.settings.get("paper_judge_tokenizer"))
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring

@@ -7,13 +7,20 @@
   The built tasks are handed to the evaluation's own ``TaskManager.load`` call instead of being built twice.
 * When every requested task is raif-eval's (or under the user's ``--include_path``), lm-eval's ~14,000 built-in
   task YAMLs are not indexed: that saves 7-15 s per start and changes nothing else.
+* ``evaluator.evaluate`` runs inside one judge pool (:func:`judge_across_tasks`): every judged task's documents
+  go to the judge as soon as the model has answered them, and all tasks share the judge's concurrency.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import functools
+import importlib.abc
+import importlib.util
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -135,10 +142,194 @@ def install(builtin_tasks: bool = True) -> None:
     TaskManager.load = load
     EvaluatorConfig.process_tasks = checked_process_tasks
     quiet_console()
+    judge_across_tasks()
+    lean_evaluator()
     from lm_eval import evaluator
 
     evaluator.get_git_commit_hash = git_commit_hash
     _installed = True
+
+
+_pooled = False
+_torch_seed: int | None = None
+
+
+def lean_evaluator() -> None:
+    """Keep torch out of runs that do not use it (replay, API backends): lm-eval imports it (~2-5 s) only to seed
+    it and to describe the environment.
+
+    * ``set_torch_seed`` seeds torch now when it is loaded, else the moment it is first imported — before any
+      use, so the generator's state is the one plain lm-eval would have.
+    * ``add_env_info`` records the same keys from package metadata: no torch import, no ``collect_env``
+      subprocesses (pip, conda, nvidia-smi); with torch loaded, lm-eval's full report.
+    """
+    from lm_eval import evaluator
+
+    evaluator.set_torch_seed = set_torch_seed
+    evaluator.add_env_info = add_env_info
+
+
+def set_torch_seed(seed: int) -> None:
+    global _torch_seed
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+        return
+    if importlib.util.find_spec("torch") is None:
+        return
+    _torch_seed = seed
+    if not any(isinstance(f, _SeedTorchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SeedTorchOnImport())
+
+
+class _SeedTorchOnImport(importlib.abc.MetaPathFinder):
+    """Seeds torch right after its first import (then leaves the import system)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None or _torch_seed is None:
+            return spec
+        exec_module, seed = spec.loader.exec_module, _torch_seed
+
+        def seeded(module):
+            exec_module(module)
+            module.manual_seed(seed)
+
+        spec.loader.exec_module = seeded
+        return spec
+
+
+def add_env_info(storage: dict) -> None:
+    if "torch" in sys.modules:
+        from lm_eval.loggers.utils import add_env_info as full
+
+        return full(storage)
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    from lm_eval.loggers.utils import get_commit_from_path
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "N/A"
+
+    storage.update({
+        "pretty_env_info": (f"PyTorch version: {installed('torch')} (not loaded by this run)\n"
+                            f"Python version: {platform.python_version()}\nOS: {platform.platform()}\n"
+                            f"CPU count: {os.cpu_count()}"),
+        "transformers_version": installed("transformers"),
+        "lm_eval_version": installed("lm_eval"),
+        "upper_git_hash": get_commit_from_path(Path(os.getcwd(), "..")),
+    })
+
+
+
+def judge_across_tasks() -> None:
+    """Make ``lm_eval.evaluator.evaluate`` judge in one pool across tasks, while generating (idempotent).
+
+    The results do not change: each document is judged on exactly the answer its task's filters compute (a
+    response judged early under another answer is judged again), through the same cache.
+    """
+    global _pooled
+    if _pooled:
+        return
+    from lm_eval import evaluator
+
+    from raif_eval.judge.runner import pool_scope
+
+    evaluate = evaluator.evaluate
+
+    def pooled_evaluate(lm, task_dict, *args, **kwargs):
+        if os.environ.get("RAIF_JUDGE_POOL") == "0":  # task by task, after all generation (the old path)
+            return evaluate(lm, task_dict, *args, **kwargs)
+        with pool_scope(), streaming_judge(lm, task_dict):
+            return evaluate(lm, task_dict, *args, **kwargs)
+
+    functools.update_wrapper(pooled_evaluate, evaluate)
+    evaluator.evaluate = pooled_evaluate
+    _pooled = True
+
+
+@contextlib.contextmanager
+def streaming_judge(lm, task_dict):
+    """While ``lm`` generates, hand each finished generation of a judged task to its judge (through the backend's
+    per-response cache hook, which lm-eval's hf, vllm and API backends call as each response is done; the rest
+    are handed over when ``generate_until`` returns)."""
+    from raif_eval.harness.task import RaifTask
+
+    tasks = {name: task for name, task in (task_dict.get("tasks") or {}).items()
+             if isinstance(task, RaifTask) and task.benchmark.judged}
+    if not tasks or not hasattr(lm, "generate_until"):
+        yield
+        return
+    generate_until = lm.generate_until
+
+    def streamed(requests, *args, **kwargs):
+        feed = _Feed(requests, tasks)
+        hook = getattr(getattr(lm, "lm", lm), "cache_hook", None)  # CachingLM wraps the backend
+        add_partial = getattr(hook, "add_partial", None)
+        if add_partial is not None:
+            def hooked(attr, req, res):
+                add_partial(attr, req, res)
+                if attr == "generate_until":
+                    feed.partial(req, res)
+
+            hook.add_partial = hooked
+        try:
+            responses = generate_until(requests, *args, **kwargs)
+        finally:
+            if add_partial is not None:
+                hook.add_partial = add_partial
+        feed.rest(requests, responses)
+        return responses
+
+    lm.generate_until = streamed
+    try:
+        yield
+    finally:
+        del lm.generate_until
+
+
+class _Feed:
+    """Finished generations to their tasks' judges: by context as the backend reports them, then the rest."""
+
+    def __init__(self, requests, tasks: dict) -> None:
+        self.tasks = tasks
+        self.fed: set[int] = set()
+        self.by_context: dict[str, list] = {}
+        for request in requests:
+            if request.task_name in tasks and request.repeats == 1:
+                self.by_context.setdefault(_context_key(request.args[0]), []).append(request)
+
+    def partial(self, req, response) -> None:
+        try:
+            waiting = self.by_context.get(_context_key(req[0]))
+        except (TypeError, IndexError):
+            return
+        if waiting and isinstance(response, str):
+            self._feed(waiting.pop(0), response)
+
+    def rest(self, requests, responses) -> None:
+        for request, response in zip(requests, responses):
+            if id(request) not in self.fed and request.task_name in self.tasks and request.repeats == 1:
+                self._feed(request, response)
+
+    def _feed(self, request, response: str) -> None:
+        self.fed.add(id(request))
+        if isinstance(response, str):
+            try:
+                self.tasks[request.task_name].prefetch_judge(request.doc, response)
+            except Exception:  # noqa: BLE001 — never break generation: the task's filters judge it anyway
+                logging.getLogger(__name__).debug("judging while generating failed", exc_info=True)
+
+
+def _context_key(context) -> str:
+    return str(getattr(context, "prompt", context))  # API backends' JsonChatStr carries the prompt
 
 
 def git_commit_hash() -> str | None:

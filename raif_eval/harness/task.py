@@ -34,6 +34,7 @@ from raif_eval.core import Benchmark, Judged, Metric, mean, tokens
 from raif_eval.core.answers import has_answer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
+from raif_eval.harness.filters import JudgeFilter, StripThinkFilter
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge import reasoner
 
@@ -130,11 +131,20 @@ class RaifTask(ConfigurableTask):
         self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
         self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
         self._system_instruction: str | None = None  # lm-eval's --system_instruction, for the generation budget
+        self._prefetch_steps: list | None = None  # the raif pipeline's filter objects, for prefetch_judge
+
+    def doc_to_target(self, doc: dict, doc_to_target: Any = None) -> Any:
+        """Our tasks have no target (``doc_to_target: ""``): lm-eval would compile "" as a Jinja template for
+        every logged sample."""
+        if doc_to_target is None and self.prompt is None and self.config.doc_to_target == "":
+            return ""
+        return super().doc_to_target(doc, doc_to_target)
 
     def override_metric(self, metric_name: str) -> None:
         """lm-eval's ``predict_only`` (metric ``bypass``): generate now, judge later (``raif-eval judge``), so the
         judge step only records the answers."""
         super().override_metric(metric_name)
+        self._prefetch_steps = None
         if metric_name == "bypass" and self.benchmark.judged:
             self.config.filter_list = [
                 {**p, "filter": [{**s, "deferred": True} if s["function"] == "raif_judge" else s for s in p["filter"]]}
@@ -194,6 +204,23 @@ class RaifTask(ConfigurableTask):
                 context, gen_kwargs = instance.arguments[:2]
                 instance.arguments = (context, {**gen_kwargs, "max_gen_toks": budget}, *instance.arguments[2:])
         return request
+
+    def prefetch_judge(self, doc: dict, response: str) -> None:
+        """Judging while generating: one finished generation of ``doc`` through the ``raif`` pipeline's steps
+        before the judge, then into the judge's batch (:meth:`JudgeFilter.prefetch`)."""
+        if self._prefetch_steps is None:
+            steps = next((e.filters for e in self._filters if e.name == FILTER), [])
+            self._prefetch_steps = [make() for make in steps]
+        value: list = [[response]]
+        for step in self._prefetch_steps:
+            if isinstance(step, JudgeFilter):
+                first = value[0]
+                step.prefetch(doc, first if isinstance(first, str) else (first[0] if first else ""))
+                return
+            if isinstance(step, StripThinkFilter):
+                value = [[step.answer_of(r) for r in value[0]]]
+            else:
+                value = list(step.apply(value, [doc]))  # lm-eval's take_first returns a map
 
     def build_all_requests(self, *, limit=None, samples=None, rank=0, world_size=1, system_instruction=None,
                            **kwargs) -> None:

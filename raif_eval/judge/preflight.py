@@ -52,7 +52,7 @@ async def _probe(config: JudgeConfig) -> JudgeConfig:
                         f"{reason}); start the server or fix {config.flags.url_flag}") from None
     except openai.APIStatusError as exc:
         if exc.status_code in FATAL_STATUS:
-            raise RaifError(fatal_message(replace(config, model=model), exc.status_code, exc)) from None
+            raise RaifError(fatal_message(replace(config, model=model), exc.status_code, error_brief(exc))) from None
         if exc.status_code >= 500:
             raise RaifError(f"the {config.flags.name} endpoint {config.url} answered HTTP {exc.status_code} "
                             f"({error_brief(exc)}); "

@@ -3,16 +3,23 @@
 A benchmark supplies a *program* — ``async def program(judge: DocJudge, record, answer) -> verdicts`` — that asks
 the judge what the official protocol asks (one request, a re-asked request, or a multi-turn conversation) and
 returns JSON-serialisable verdicts. The runner gives each document its own :class:`DocJudge`, whose transcript
-keeps every raw reply, parse failure and token count, drives all programs under one progress bar, and returns one
-:class:`~raif_eval.core.Judged` per document.
+keeps every raw reply, parse failure and token count, and returns one :class:`~raif_eval.core.Judged` per document.
+
+A :class:`JudgePool` serves every judging :class:`Batch` of a process (one per task) from one event loop in a
+background thread, with one client per judge configuration: its concurrency bounds all tasks' requests together,
+so no slot idles while any task has work, and a document submitted while the model is still generating others is
+judged at once. :func:`pool_scope` opens the pool an evaluation shares; :func:`judge_all` without one opens its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -64,12 +71,42 @@ class Asked(NamedTuple):
     text: str | None  # the last raw reply (None if the request failed for good)
 
 
+@dataclass
+class Progress:
+    """One batch's counts, for its progress bar (updated on the pool's loop, read from the caller's thread)."""
+
+    docs: int = 0  # submitted
+    done: int = 0
+    requests: int = 0  # replies received over HTTP
+    cached: int = 0
+    failed: int = 0  # requests given up
+    retries: int = 0
+    in_flight: int = 0  # requests holding a connection slot
+    prompt_tokens: int = 0  # spent (cached replies cost nothing)
+    completion_tokens: int = 0
+
+    def count(self, reply: Reply) -> None:
+        if reply.text is None:
+            self.failed += 1
+        elif reply.cached:
+            self.cached += 1
+        else:
+            self.requests += 1
+            self.prompt_tokens += reply.prompt_tokens
+            self.completion_tokens += reply.completion_tokens
+
+    def postfix(self) -> dict[str, int]:
+        return {"requests": self.requests, "in_flight": self.in_flight, "cached": self.cached,
+                "failed": self.failed}
+
+
 class DocJudge:
     """The judge as one document's program sees it: the profile applied, every exchange recorded."""
 
     def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None,
-                 tokenizers: str | None = None):
+                 tokenizers: str | None = None, progress: Progress | None = None):
         self.client, self.profile, self.max_asks = client, profile, max_asks  # max_asks: JudgeConfig.max_asks
+        self.progress = progress
         # token counts for budgets and truncations: the first judge tokenizer's, and the largest over all
         self.count_tokens, self.count_tokens_max = tokens.counter(tokenizers), tokens.counter(tokenizers, "max")
         self.transcript = Transcript()
@@ -95,7 +132,7 @@ class DocJudge:
         attempts = min(attempts, self.max_asks) if self.max_asks else attempts
         parsed, reply = Parsed(None, False), Reply(None)
         for attempt in range(attempts):
-            reply = await self.client.complete(messages, request_params, attempt)
+            reply = await self.client.complete(messages, request_params, attempt, self.progress)
             self._record(reply)
             if reply.text is None:
                 return Asked(None, False, None)
@@ -127,68 +164,212 @@ class JudgeRun:
 
 def judge_all(program: Program, items: Sequence[Item], profile: JudgeProfile, config: JudgeConfig,
               desc: str = "judging", tokenizers: str | None = None) -> JudgeRun:
-    """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently.
+    """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently, in the active
+    pool (:func:`pool_scope`) or in one of its own.
 
     A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
     ``transcript.fatal``; everything already judged is in the cache for the rerun.
     """
-    run = JudgeRun([], Usage())
-    run_sync(_judge_all(program, items, profile, config, desc, run, tokenizers))
-    return run
+    with pool_scope() as pool:
+        return pool.batch(program, profile, config, tokenizers).results(items, desc)
 
 
-async def _judge_all(program, items, profile, config, desc, run: JudgeRun, tokenizers=None) -> None:
-    # Results go into `run`, not the coroutine's return value: asyncio formats the repr of a finished main
-    # task's result, which for thousands of documents costs more than serving them all from the cache.
-    from raif_eval.judge.embedded import embedded_base_url
+def _item_key(record: Any, answer: str) -> str:
+    return json.dumps([record, answer], ensure_ascii=False, sort_keys=True, default=str)
 
-    base_url = embedded_base_url() if config.embedded else None
-    cache = JudgeCache(config.cache_path())
-    bar = tqdm(total=len(items), desc=desc, unit="doc", dynamic_ncols=True)
-    client = JudgeClient(config, cache, base_url=base_url)
-    results: list[Judged | None] = [None] * len(items)
-    step = max(1, len(items) // 100)
 
-    async def one(index: int, item: tuple) -> None:
-        judge = DocJudge(client, profile, config.max_asks, tokenizers)
+class Batch:
+    """One task's judging in a :class:`JudgePool`: documents are submitted as soon as their answers exist (from
+    any thread) and collected in order by :meth:`results`; the same (record, answer) is judged once."""
+
+    def __init__(self, pool: JudgePool, program: Program, profile: JudgeProfile, config: JudgeConfig,
+                 tokenizers: str | None = None):
+        self.pool, self.program, self.profile, self.config, self.tokenizers = pool, program, profile, config, tokenizers
+        self.progress = Progress()
+        self.fatal: str | None = None
+        self._futures: dict[str, concurrent.futures.Future] = {}
+        self._running: set[asyncio.Task] = set()
+
+    def submit(self, record: Any, answer: str) -> concurrent.futures.Future:
+        key = _item_key(record, answer)
+        future = self._futures.get(key)
+        if future is None:
+            self.progress.docs += 1
+            future = self._futures[key] = self.pool.call(self._judge(record, answer))
+        return future
+
+    async def _judge(self, record: Any, answer: str) -> Judged:
+        task = asyncio.current_task()
+        self._running.add(task)
+        judge: DocJudge | None = None
         try:
-            verdicts = await program(judge, *item)
-        except JudgeFatalError:
-            raise
+            async with self.pool.doc_slots(self.config):  # bounds the documents in progress, not one per doc
+                if self.fatal:
+                    return Judged(answer, None, Transcript(fatal=self.fatal))
+                judge = DocJudge(await self.pool.client(self.config), self.profile, self.config.max_asks,
+                                 self.tokenizers, self.progress)
+                verdicts = await self.program(judge, record, answer)
+        except JudgeFatalError as exc:
+            if self.fatal is None:
+                self.fatal = str(exc)
+                for other in self._running - {task}:
+                    other.cancel()
+            return Judged(answer, None, Transcript(fatal=self.fatal))  # as if never judged: a rerun asks again
+        except asyncio.CancelledError:
+            if self.fatal is None:
+                raise
+            return Judged(answer, None, Transcript(fatal=self.fatal))
         except Exception as exc:  # a bug or odd reply in one document must not lose the others
-            log.exception("judging item %d failed", index)
-            judge.transcript.fatal = f"{type(exc).__name__}: {exc}"
-            verdicts = None
-        results[index] = Judged(item[1], verdicts, judge.transcript)
-        bar.update()
-        if bar.n % step == 0 or bar.n == len(items):  # formatting the postfix on every update costs more than a hit
-            usage = client.usage
-            bar.set_postfix(requests=usage.requests, cached=usage.cached, retries=usage.retries,
-                            failed=usage.failures, refresh=False)
+            log.exception("judging a %s document failed", self.profile.name)
+            transcript = judge.transcript if judge else Transcript()
+            transcript.fatal = f"{type(exc).__name__}: {exc}"
+            return Judged(answer, None, transcript)
+        finally:
+            self._running.discard(task)
+            self.progress.done += 1
+        return Judged(answer, verdicts, judge.transcript)
 
-    # A pool of workers pulls documents from one shared iterator: enough documents in progress to keep
-    # `concurrency` requests in flight (a multi-turn program has at most one at a time), not one task per doc.
-    pending = iter(enumerate(items))
+    def results(self, items: Sequence[Item], desc: str = "judging") -> JudgeRun:
+        """Every item's :class:`Judged` (in order), waiting with a progress bar for those not yet done."""
+        futures = [self.submit(record, answer) for record, answer in items]
+        pending = {f for f in futures if not f.done()}
+        bar = tqdm(total=len(futures), initial=len(futures) - len(pending), desc=desc, unit="doc",
+                   dynamic_ncols=True)
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.5,
+                                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                bar.update(len(done))
+                bar.set_postfix(self.progress.postfix(), refresh=False)
+        finally:
+            bar.set_postfix(self.progress.postfix(), refresh=False)
+            bar.close()
+        results = [self._outcome(f, answer) for f, (_, answer) in zip(futures, items)]
+        p = self.progress
+        usage = Usage(requests=p.requests, cached=p.cached, retries=p.retries, failures=p.failed,
+                      prompt_tokens=p.prompt_tokens, completion_tokens=p.completion_tokens)
+        return JudgeRun(results, usage, self.fatal)
 
-    async def worker() -> None:
-        for index, item in pending:
-            await one(index, item)
+    def _outcome(self, future: concurrent.futures.Future, answer: str) -> Judged:
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            return Judged(answer, None, Transcript(fatal=self.fatal or "cancelled"))
 
-    fatal = None
+
+class JudgePool:
+    """The judge requests of a whole process: one event loop in a daemon thread, one client (connection pool,
+    concurrency slots) and one cache per judge configuration, shared by every :class:`Batch`."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="raif-judge-pool", daemon=True)
+        self._thread.start()
+        self._clients: dict[tuple[JudgeConfig, bool], JudgeClient] = {}
+        self._doc_slots: dict[JudgeConfig, asyncio.Semaphore] = {}
+        self._caches: dict[str, JudgeCache] = {}
+        self._batches: dict[Any, Batch] = {}
+        self._lock = asyncio.Lock()
+
+    def call(self, coro: Awaitable[Any]) -> concurrent.futures.Future:
+        """Run ``coro`` on the pool's loop (from any thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def batch(self, program: Program, profile: JudgeProfile, config: JudgeConfig, tokenizers: str | None = None,
+              key: Any = None) -> Batch:
+        """A new batch; with ``key``, the batch made earlier under that key (a task's, shared by its
+        prefetching and its collecting)."""
+        if key is None:
+            return Batch(self, program, profile, config, tokenizers)
+        key = (key, config)
+        if key not in self._batches:
+            self._batches[key] = Batch(self, program, profile, config, tokenizers)
+        return self._batches[key]
+
+    def doc_slots(self, config: JudgeConfig) -> asyncio.Semaphore:
+        # a multi-turn program holds one request slot at a time: 4x documents keep every slot busy
+        if config not in self._doc_slots:
+            self._doc_slots[config] = asyncio.Semaphore(4 * config.concurrency)
+        return self._doc_slots[config]
+
+    async def client(self, config: JudgeConfig, keep_reasoning: bool = False) -> JudgeClient:
+        key = (config, keep_reasoning)
+        if key not in self._clients:
+            async with self._lock:
+                if key not in self._clients:
+                    base_url = None
+                    if config.embedded:
+                        from raif_eval.judge.embedded import embedded_base_url
+
+                        base_url = await asyncio.to_thread(embedded_base_url)  # loads the model on first use
+                    path = str(config.cache_path())
+                    if path not in self._caches:
+                        self._caches[path] = JudgeCache(path)
+                    self._clients[key] = JudgeClient(config, self._caches[path], base_url=base_url,
+                                                     keep_reasoning=keep_reasoning)
+        return self._clients[key]
+
+    async def complete(self, config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
+                       desc: str | None = None) -> list[Reply]:
+        client = await self.client(config, keep_reasoning)
+        bar = tqdm(total=len(requests), desc=desc, unit="request", dynamic_ncols=True) if desc else None
+
+        async def one(messages, params):
+            reply = await client.complete(messages, params)
+            if bar is not None:
+                bar.update()
+            return reply
+
+        try:
+            return list(await asyncio.gather(*(one(m, p) for m, p in requests)))
+        finally:
+            if bar is not None:
+                bar.close()
+
+    async def _close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        for cache in self._caches.values():
+            cache.close()
+        self._clients.clear()
+        self._caches.clear()
+
+    def close(self) -> None:
+        try:
+            self.call(self._close()).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+
+_active: JudgePool | None = None
+_active_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def pool_scope() -> Iterator[JudgePool]:
+    """The active pool, or a new one that is active until the block ends (then its clients and caches close)."""
+    global _active
+    with _active_lock:
+        outer = _active
+        if outer is None:
+            _active = JudgePool()
+        pool = _active
+    if outer is not None:
+        yield outer
+        return
     try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(len(items), 2 * config.concurrency)):
-                group.create_task(worker())
-    except* JudgeFatalError as errors:
-        fatal = str(errors.exceptions[0])
+        yield pool
     finally:
-        bar.close()
-        await client.close()
-        cache.close()
-    for index, result in enumerate(results):
-        if result is None:
-            results[index] = Judged(items[index][1], None, Transcript(fatal=fatal))
-    run.results, run.usage, run.fatal = results, client.usage, fatal
+        with _active_lock:
+            _active = None
+        pool.close()
+
+
+def active_pool() -> JudgePool | None:
+    """The pool of the evaluation in progress, if any."""
+    return _active
 
 
 Request = tuple[list[dict[str, str]], dict[str, Any]]  # (messages, request parameters)
@@ -224,7 +405,10 @@ async def complete_many(config: JudgeConfig, requests: Sequence[Request], keep_r
 
 def complete_all(config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
                  desc: str | None = None) -> list[Reply]:
-    """:func:`complete_many` from synchronous code."""
+    """:func:`complete_many` from synchronous code; in an evaluation, through its pool (and its clients)."""
+    pool = active_pool()
+    if pool is not None:
+        return pool.call(pool.complete(config, requests, keep_reasoning, desc)).result()
     return run_sync(complete_many(config, requests, keep_reasoning, desc))
 
 
