@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 
 from raif_eval import data
@@ -53,11 +54,12 @@ def main() -> None:
             timings[name].append(time.perf_counter() - t0)
 
     n = len(responses)
-    best = {name: min(ts) for name, ts in timings.items()}
-    print(f"IFEval scoring of {n} GPT-4 responses (strict + loose), best of {args.rounds} rounds")
-    for name, t in best.items():
-        print(f"  {name:<22} {t:7.3f} s   {n / t:8.1f} responses/s")
-    ratio = best["lm-eval ifeval utils"] / best["raif-eval"]
+    median = {name: statistics.median(ts) for name, ts in timings.items()}
+    print(f"IFEval scoring of {n} GPT-4 responses (strict + loose), median of {args.rounds} rounds")
+    for name, t in median.items():
+        spread = ", ".join(f"{x:.3f}" for x in timings[name])
+        print(f"  {name:<22} {t:7.3f} s   {n / t:8.1f} responses/s   (rounds: {spread})")
+    ratio = median["lm-eval ifeval utils"] / median["raif-eval"]
     print(f"  throughput ratio raif-eval / lm-eval: {ratio:.2f}x (target >= 1.0x)")
 
 

@@ -90,7 +90,8 @@ class JudgeFilter(Filter):
             return
         try:
             batch = self._pool_batch()
-            if batch is not None and batch.fatal is None:
+            # the embedded judge runs on the CPU that generates: judging alongside would only slow both down
+            if batch is not None and batch.fatal is None and not batch.config.embedded:
                 batch.submit(doc_record(doc), answer)
         except Exception:  # noqa: BLE001 — apply() judges it and records what went wrong
             log.debug("prefetch failed", exc_info=True)

@@ -132,7 +132,8 @@ class DocJudge:
         attempts = min(attempts, self.max_asks) if self.max_asks else attempts
         parsed, reply = Parsed(None, False), Reply(None)
         for attempt in range(attempts):
-            reply = await self.client.complete(messages, request_params, attempt, self.progress)
+            reply = await (self.client.complete(messages, request_params, attempt) if self.progress is None else
+                           self.client.complete(messages, request_params, attempt, progress=self.progress))
             self._record(reply)
             if reply.text is None:
                 return Asked(None, False, None)
@@ -235,12 +236,18 @@ class Batch:
         pending = {f for f in futures if not f.done()}
         bar = tqdm(total=len(futures), initial=len(futures) - len(pending), desc=desc, unit="doc",
                    dynamic_ncols=True)
+        shown: dict[str, int] = {}
         try:
             while pending:
                 done, pending = concurrent.futures.wait(pending, timeout=0.5,
                                                         return_when=concurrent.futures.FIRST_COMPLETED)
-                bar.update(len(done))
-                bar.set_postfix(self.progress.postfix(), refresh=False)
+                postfix = self.progress.postfix()
+                if done:
+                    bar.set_postfix(postfix, refresh=False)
+                    bar.update(len(done))
+                elif postfix != shown:  # a redraw only when a count moved (a log file gets no line otherwise)
+                    bar.set_postfix(postfix)
+                shown = postfix
         finally:
             bar.set_postfix(self.progress.postfix(), refresh=False)
             bar.close()
