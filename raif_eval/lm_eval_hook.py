@@ -113,3 +113,4 @@ def _note_requested_tasks(argv: list[str]) -> None:
     from raif_eval.harness import patch
 
     _skip_builtin_tasks = not patch.builtin_tasks_needed(tasks, pop_flag(argv, "--include_path")[0])
+    patch.judge_across_tasks()  # raif-eval's judged tasks share one judge pool, as under raif-eval run

@@ -19,7 +19,7 @@ from raif_eval.core import Judged
 from raif_eval.core.answers import THINK_CLOSE, THINK_OPEN, raif_answer
 from raif_eval.core.benchmark import COMMON_OPTIONS
 from raif_eval.errors import RaifError
-from raif_eval.harness.patch import include_paths, quiet_console
+from raif_eval.harness.patch import include_paths, judge_across_tasks, lean_evaluator, quiet_console
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 
@@ -51,6 +51,8 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     from lm_eval.tasks import TaskManager
 
     quiet_console()
+    judge_across_tasks()  # every task's samples to the judge at once, through one pool
+    lean_evaluator()
     judge = preflight(judge_config.active())
     written = []
     for results_path in latest_results(Path(output_dir)):

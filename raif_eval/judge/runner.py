@@ -334,6 +334,11 @@ class JudgePool:
                 bar.close()
 
     async def _close(self) -> None:
+        # an interrupted run leaves programs waiting: end them before their clients (what arrived is cached)
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         for client in self._clients.values():
             await client.close()
         for cache in self._caches.values():
