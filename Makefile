@@ -56,6 +56,9 @@ test: setup
 bench: setup
 	$(BIN)/python bench/ifeval_scorer.py
 	$(BIN)/python bench/judge_throughput.py
+	$(BIN)/python bench/judge_client.py
+	$(BIN)/python bench/judged_run.py
+	$(BIN)/python bench/pipelined_run.py
 	$(BIN)/python bench/train_rewards.py
 	$(BIN)/python bench/train_step.py --bc
 	$(BIN)/python bench/synth_throughput.py
