@@ -318,20 +318,7 @@ class JudgePool:
 
     async def complete(self, config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
                        desc: str | None = None) -> list[Reply]:
-        client = await self.client(config, keep_reasoning)
-        bar = tqdm(total=len(requests), desc=desc, unit="request", dynamic_ncols=True) if desc else None
-
-        async def one(messages, params):
-            reply = await client.complete(messages, params)
-            if bar is not None:
-                bar.update()
-            return reply
-
-        try:
-            return list(await asyncio.gather(*(one(m, p) for m, p in requests)))
-        finally:
-            if bar is not None:
-                bar.close()
+        return await _complete_each(await self.client(config, keep_reasoning), requests, desc)
 
     async def _close(self) -> None:
         # an interrupted run leaves programs waiting: end them before their clients (what arrived is cached)
@@ -398,6 +385,14 @@ async def complete_many(config: JudgeConfig, requests: Sequence[Request], keep_r
         base_url = await asyncio.to_thread(embedded_base_url)  # loads the model on first use: off the loop
     cache = JudgeCache(config.cache_path())
     client = JudgeClient(config, cache, base_url=base_url, keep_reasoning=keep_reasoning)
+    try:
+        return await _complete_each(client, requests, desc)
+    finally:
+        await client.close()
+        cache.close()
+
+
+async def _complete_each(client: JudgeClient, requests: Sequence[Request], desc: str | None) -> list[Reply]:
     bar = tqdm(total=len(requests), desc=desc, unit="request", dynamic_ncols=True) if desc else None
 
     async def one(messages, params):
@@ -411,8 +406,6 @@ async def complete_many(config: JudgeConfig, requests: Sequence[Request], keep_r
     finally:
         if bar is not None:
             bar.close()
-        await client.close()
-        cache.close()
 
 
 def complete_all(config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
