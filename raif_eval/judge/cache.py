@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS replies (
 def request_key(model: str, messages: list[dict], params: dict[str, Any], attempt: int = 0) -> str:
     body = json.dumps({"model": model, "messages": messages, "params": params, "attempt": attempt},
                       sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()  # any str, same keys as before
 
 
 class JudgeCache:
@@ -53,11 +53,13 @@ class JudgeCache:
 
     def put(self, key: str, model: str, request: dict[str, Any], reply: str, prompt_tokens: int,
             completion_tokens: int) -> None:
+        stored = json.dumps(request, ensure_ascii=False)
+        if not stored.isascii():  # lone surrogates (a broken response) cannot be stored as UTF-8 text
+            stored = stored.encode("utf-8", "replace").decode("utf-8")
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, model, json.dumps(request, ensure_ascii=False), reply, prompt_tokens, completion_tokens,
-                 time.time()),
+                (key, model, stored, reply, prompt_tokens, completion_tokens, time.time()),
             )
 
     def __len__(self) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from raif_eval.errors import RaifError
 from raif_eval.judge.config import JudgeConfig
 
 MAX_BACKOFF_S = 20.0
+MAX_BODY_BYTES = 32 * 2**20  # a judge reply is kilobytes: a larger body (a gzip bomb) is malformed, read no further
 FATAL_STATUS = {401: "rejected the API key", 403: "refused access", 404: "does not serve"}
 TOO_LONG = ("context length", "context window", "maximum context", "too long", "too many tokens", "max_tokens")
 # 4xx replies about one prompt's content (OpenAI's refusal of "repetitive patterns", which FB-Bench upstream scores
@@ -93,13 +95,19 @@ class JudgeClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            headers = {"Authorization": f"Bearer {self.config.api_key or 'EMPTY'}",  # loopback servers ignore it
-                       "Content-Type": "application/json"}
+            url = urllib.parse.urlsplit((self.base_url or self.config.url).rstrip("/"))
+            headers = {"Content-Type": "application/json"}
+            auth = None
+            if url.username is not None and not self.config.api_key:  # http://user:password@host: basic auth
+                auth = aiohttp.BasicAuth(urllib.parse.unquote(url.username), urllib.parse.unquote(url.password or ""))
+            else:
+                headers["Authorization"] = f"Bearer {self.config.api_key or 'EMPTY'}"  # loopback servers ignore it
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.config.concurrency),  # one socket per slot, reused
-                timeout=aiohttp.ClientTimeout(total=self.config.timeout), headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout),  # connect and every read together
+                headers=headers, auth=auth,
             )
-            self._base = (self.base_url or self.config.url).rstrip("/")
+            self._base = url._replace(netloc=url.netloc.rsplit("@", 1)[-1]).geturl()
             self._proxy = _proxy_for(self._base)
         return self._session
 
@@ -110,9 +118,12 @@ class JudgeClient:
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """The decoded JSON reply of one POST; an error status raises :class:`StatusError`."""
         session = self._http()
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(body, ensure_ascii=False)
+        if _SURROGATES.search(text):  # a broken response's lone surrogates: not encodable, not for the judge
+            text = _SURROGATES.sub("\ufffd", text)
+        data = text.encode("utf-8")
         async with session.post(self._base + path, data=data, proxy=self._proxy) as response:
-            raw = await response.read()
+            raw = await _read_capped(response)  # decompressed as it arrives: the cap bounds memory
             if response.status >= 400:
                 raise StatusError(response.status, brief(raw), _seconds(response.headers.get("Retry-After")))
         return json.loads(raw)
@@ -156,7 +167,8 @@ class JudgeClient:
                         self.usage.failures += 1  # this prompt exceeds the judge's context; the others may not
                         return self._done(Reply(None, error=f"{self.config.host} answered HTTP {status}: "
                                                             f"{exc.brief}"), progress)
-                    error, delay = f"HTTP {status}", self._backoff(retry, exc.retry_after)
+                    retry_after = min(exc.retry_after, self.config.max_retry_after) if exc.retry_after else None
+                    error, delay = f"HTTP {status}", self._backoff(retry, retry_after)
                     continue
                 except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError, TypeError,
                         IndexError, AttributeError, OverflowError, RecursionError) as exc:
@@ -203,16 +215,32 @@ def _read(body: dict[str, Any], keep_reasoning: bool = False) -> tuple[str, int,
     retried)."""
     choice = body["choices"][0]
     if "message" not in choice and "text" in choice:  # /completions
-        text, message = choice["text"] or "", {}
+        text, message = choice["text"], {}
     else:
         message = choice["message"]
-        text = message.get("content") or ""
-    if not isinstance(text, str):
-        raise TypeError("message content is not text")
+        text = message.get("content")
+    if keep_reasoning and text is None and reasoning_of(message):
+        text = ""  # a reasoning model that spent its budget thinking: the reasoning is the reply
+    if not isinstance(text, str):  # null, a list, false: no reply to cache; asked again, then counted as failed
+        raise TypeError("the reply has no text content")
     if keep_reasoning:
         text = join_reasoning(text, reasoning_of(message))
+    text = _SURROGATES.sub("\ufffd", text)  # a lone surrogate cannot be stored or sent on
     usage = body.get("usage") or {}
     return text, _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(2**16):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ValueError(f"reply body over {MAX_BODY_BYTES // 2**20} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _count(value: Any) -> int:
@@ -308,9 +336,9 @@ def fatal_message(config: JudgeConfig, status: int, message: str) -> str:
     what = FATAL_STATUS.get(status, "rejected the request")
     if status == 404:
         hint = f"check {config.flags.model_flag} (GET /v1/models lists what the endpoint serves)"
-        return (f"{config.flags.name} endpoint {config.url} {what} model {config.model!r} "
+        return (f"{config.flags.name} endpoint {config.shown_url} {what} model {config.model!r} "
                 f"(HTTP 404: {message}); "
                 f"{hint}")
     hint = (f"check {config.flags.key_flag}" if status in (401, 403)
             else f"check the {config.flags.name} settings and the server's log")
-    return f"{config.flags.name} endpoint {config.url} {what} (HTTP {status}: {message}); {hint}"
+    return f"{config.flags.name} endpoint {config.shown_url} {what} (HTTP {status}: {message}); {hint}"

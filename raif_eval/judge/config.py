@@ -60,7 +60,16 @@ def presets() -> dict[str, dict]:
     return yaml.safe_load((JUDGES_DIR / "presets.yaml").read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
+def shown(url: str) -> str:
+    """``url`` without credentials (``http://user:KEY@host/v1`` -> ``http://host/v1``): what messages, results
+    and samples may show."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+@dataclass(frozen=True, repr=False)
 class JudgeConfig:
     url: str = EMBEDDED
     model: str | None = None
@@ -74,6 +83,7 @@ class JudgeConfig:
     # benchmark's official count. The embedded toy judge defaults to 1: its replies rarely parse, and re-asking a
     # 135M model on CPU only costs minutes.
     max_asks: int | None = None
+    max_retry_after: float = 60.0  # cap on a server's Retry-After (86400 or inf would stall the run)
     role: str = "judge"  # or "reasoner": the two-model reasoning endpoint (messages name its own flags)
 
     @classmethod
@@ -92,7 +102,7 @@ class JudgeConfig:
             for name in ("concurrency", "max_retries", "max_asks"):
                 if name in values:
                     values[name] = int(values[name])
-            for name in ("timeout", "backoff"):
+            for name in ("timeout", "backoff", "max_retry_after"):
                 if name in values:
                     values[name] = float(values[name])
         except ValueError as exc:
@@ -120,6 +130,14 @@ class JudgeConfig:
             return replace(self, model=MODEL_NAME, max_asks=self.max_asks or 1)
         return replace(self, url=preset["url"], model=self.model or preset.get("model"))
 
+    def __repr__(self) -> str:  # never the key, nor credentials inside the URL
+        return (f"JudgeConfig(url={self.shown_url!r}, model={self.model!r}, concurrency={self.concurrency}, "
+                f"timeout={self.timeout}, max_retries={self.max_retries}, role={self.role!r})")
+
+    @property
+    def shown_url(self) -> str:
+        return shown(self.url)
+
     @property
     def flags(self) -> Role:
         return ROLES[self.role]
@@ -130,7 +148,7 @@ class JudgeConfig:
 
     @property
     def host(self) -> str:
-        return EMBEDDED if self.embedded else (urlsplit(self.url).netloc or self.url)
+        return EMBEDDED if self.embedded else (urlsplit(self.url).netloc.rsplit("@", 1)[-1] or self.shown_url)
 
     @property
     def local(self) -> bool:

@@ -26,7 +26,7 @@ def preflight(config: JudgeConfig) -> JudgeConfig:
     if config not in _checked:
         if not config.local and not config.api_key:
             f = config.flags
-            raise RaifError(f"the {f.name} endpoint {config.url} needs an API key: pass {f.key_flag} or set "
+            raise RaifError(f"the {f.name} endpoint {config.shown_url} needs an API key: pass {f.key_flag} or set "
                             f"{f.key_env} (or OPENAI_API_KEY)")
         _checked[config] = run_sync(_probe(config))
     return _checked[config]
@@ -40,7 +40,7 @@ async def _probe(config: JudgeConfig) -> JudgeConfig:
         if not model:
             served = [m.id for m in (await client.models.list()).data]
             if len(served) != 1:
-                raise RaifError(f"the {config.flags.name} endpoint {config.url} serves {len(served)} models "
+                raise RaifError(f"the {config.flags.name} endpoint {config.shown_url} serves {len(served)} models "
                                 f"({', '.join(served[:5]) or 'none'}); choose one with {config.flags.model_flag}")
             model = served[0]
         await client.chat.completions.create(model=model, messages=[{"role": "user", "content": "Reply OK."}],
@@ -48,13 +48,13 @@ async def _probe(config: JudgeConfig) -> JudgeConfig:
         return replace(config, model=model)
     except openai.APIConnectionError as exc:
         reason = getattr(exc, "__cause__", None) or exc
-        raise RaifError(f"cannot reach the {config.flags.name} endpoint {config.url} ({type(reason).__name__}: "
+        raise RaifError(f"cannot reach the {config.flags.name} endpoint {config.shown_url} ({type(reason).__name__}: "
                         f"{reason}); start the server or fix {config.flags.url_flag}") from None
     except openai.APIStatusError as exc:
         if exc.status_code in FATAL_STATUS:
             raise RaifError(fatal_message(replace(config, model=model), exc.status_code, error_brief(exc))) from None
         if exc.status_code >= 500:
-            raise RaifError(f"the {config.flags.name} endpoint {config.url} answered HTTP {exc.status_code} "
+            raise RaifError(f"the {config.flags.name} endpoint {config.shown_url} answered HTTP {exc.status_code} "
                             f"({error_brief(exc)}); "
                             "check the server's log") from None
         return replace(config, model=model)  # e.g. a 400 for max_tokens=1: the endpoint and the model exist
