@@ -24,11 +24,21 @@ apart by the run's own answer: :func:`raif_eval.harness.rejudge.replay_row`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 UNCLOSED_CHOICES = ("empty", "keep")
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a broken UTF-16 or ``surrogateescape`` decoding) as U+FFFD: such a string
+    cannot be written as UTF-8, so one would cost a run its samples or a judge request."""
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
 
 
 def strip_reasoning(text: str, unclosed_think: str = "empty") -> tuple[str, bool]:

@@ -25,7 +25,7 @@ from lm_eval.models.openai_completions import LocalChatCompletion
 from tenacity import retry, stop_after_attempt, wait_exponential
 from tqdm.asyncio import tqdm_asyncio
 
-from raif_eval.core.answers import join_reasoning, reasoning_of
+from raif_eval.core.answers import join_reasoning, reasoning_of, without_surrogates
 
 
 @register_model("raif-chat-completions")
@@ -36,8 +36,8 @@ class ReasoningChatCompletion(LocalChatCompletion):
                    for c in sorted((out or {}).get("choices") or [], key=lambda c: c.get("index", 0))]
         if len(choices) != len(texts):  # a reply lm-eval could not parse: nothing to add
             return texts
-        return [text if text is None else join_reasoning(text, reasoning_of(choice.get("message") or {}))
-                for text, choice in zip(texts, choices)]
+        return [text if text is None else without_surrogates(join_reasoning(text, reasoning_of(c.get("message") or {})))
+                for text, c in zip(texts, choices)]
 
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
         if self._concurrent <= 1 or self.tokenized_requests or not requests or len(requests[0].args) > 2:

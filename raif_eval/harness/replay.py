@@ -14,7 +14,7 @@ import lm_eval.models  # noqa: F401  (lm-eval fills its lazy built-in registry o
 from lm_eval.api.model import LM
 from lm_eval.api.registry import register_model
 
-from raif_eval.core.answers import join_reasoning
+from raif_eval.core.answers import join_reasoning, without_surrogates
 
 from raif_eval.errors import ReplayError
 
@@ -49,7 +49,7 @@ def read_responses(path: str | Path) -> dict[tuple[str, str], str]:
             key = (row["task"], str(row["id"]))
             if key in responses:
                 raise ReplayError(f"{where} repeats task {key[0]} id {key[1]}; keep one response per id")
-            responses[key] = join_reasoning(row["response"], row.get("reasoning"))
+            responses[key] = without_surrogates(join_reasoning(row["response"], row.get("reasoning")))
     if not responses:
         raise ReplayError(f"replay file {path} has no responses")
     return responses

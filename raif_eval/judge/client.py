@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from typing import Any, NamedTuple
 
 import aiohttp
 
-from raif_eval.core.answers import join_reasoning, reasoning_of
+from raif_eval.core.answers import join_reasoning, reasoning_of, without_surrogates
 from raif_eval.judge.cache import JudgeCache, request_key
 from raif_eval.errors import RaifError
 from raif_eval.judge.config import JudgeConfig
@@ -118,10 +117,7 @@ class JudgeClient:
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """The decoded JSON reply of one POST; an error status raises :class:`StatusError`."""
         session = self._http()
-        text = json.dumps(body, ensure_ascii=False)
-        if _SURROGATES.search(text):  # a broken response's lone surrogates: not encodable, not for the judge
-            text = _SURROGATES.sub("\ufffd", text)
-        data = text.encode("utf-8")
+        data = without_surrogates(json.dumps(body, ensure_ascii=False)).encode("utf-8")  # encodable
         async with session.post(self._base + path, data=data, proxy=self._proxy) as response:
             raw = await _read_capped(response)  # decompressed as it arrives: the cap bounds memory
             if response.status >= 400:
@@ -225,12 +221,9 @@ def _read(body: dict[str, Any], keep_reasoning: bool = False) -> tuple[str, int,
         raise TypeError("the reply has no text content")
     if keep_reasoning:
         text = join_reasoning(text, reasoning_of(message))
-    text = _SURROGATES.sub("\ufffd", text)  # a lone surrogate cannot be stored or sent on
+    text = without_surrogates(text)  # a lone surrogate cannot be stored or sent on
     usage = body.get("usage") or {}
     return text, _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

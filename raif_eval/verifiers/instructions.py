@@ -83,7 +83,10 @@ class IFEvalInstruction(Verifier):
             self.instruction.build_description(prompt=prompt)
 
     def check(self, text: str) -> bool:
-        return bool(self.instruction.check_following(text))
+        try:
+            return bool(self.instruction.check_following(text))
+        except RecursionError:  # e.g. '[' * 1500 through json_format, whose upstream catches only ValueError:
+            return False  # nesting beyond what Python's parser reads is not followed (upstream would crash the run)
 
 
 class TrainingInstruction(IFEvalInstruction):
