@@ -11,7 +11,8 @@ the text. The text is cut at the first stop string. Then (raif-training.md §3):
 * **format** ``R_fmt`` — +1 when ``<think>``, ``</think>``, ``<answer>``, ``</answer>`` each occur exactly once and in
   this order, else −1 (DeepSeek-style templates: only the two think tags, the answer is what follows ``</think>``);
 * **gate** — the answer is scored only if the format is valid, the answer is non-empty and the reasoning is
-  non-empty and not the copied placeholder ``reasoning process here``; otherwise ``R_ans = −2``. No-reasoning
+  non-empty and not the copied placeholder ``reasoning process here`` (invisible-only text — zero-width, BOM,
+  control characters — counts as empty); otherwise ``R_ans = −2``. No-reasoning
   rollouts (the contrast of the trainer) are scored without the reasoning condition — RAIF's code gated them too,
   which made its prompt-level contrast filter dead (bug B2);
 * **shaping** — k of n constraints met: ``R_ans = +2`` if k = n, ``−2`` if k = 0, ``k/n`` otherwise.
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raif_eval.benchmarks import ifeval
-from raif_eval.core.answers import strip_reasoning
+from raif_eval.core.answers import strip_reasoning, visible
 from raif_train import prompts as prompt_text
 
 STOP_STRINGS = ("</s>", "<|im_end|>", "<|endoftext|>", "<｜end▁of▁sentence｜>", "<|eot_id|>")
@@ -112,9 +113,9 @@ def gated_answer(text: str, template: str = "qwen", wocot: bool = False) -> str 
     if not format_ok(text, template):
         return None
     think, answer = extract(text, template)
-    if not answer:
+    if not answer or not visible(answer):  # invisible-only (zero-width, BOM, control) is empty
         return None
-    if not wocot and (not think or think.lower() == PLACEHOLDER):
+    if not wocot and (not think or not visible(think) or think.lower() == PLACEHOLDER):
         return None
     return answer
 

@@ -391,3 +391,14 @@ def test_hostile_logprob_blocks_leave_the_text_to_decide():
     alternatives = [{"token": "YES", "logprob": -3}, {"token": "NO", "logprob": -0.1}]
     body = {"choices": [{"logprobs": {"content": [{"token": "NO", "logprob": -0.1, "top_logprobs": alternatives}]}}]}
     assert _first_top_logprobs(body) == {"YES": -3.0, "NO": -0.1}
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\x7f", "\ufeff", "\u200b\u200d \ufeff\n", "\u2066\u2069"])
+def test_an_invisible_answer_is_gated_like_an_empty_one(invisible):
+    empty = rule_reward("plan</think><answer></answer>")
+    hidden = rule_reward(f"plan</think><answer>{invisible}</answer>")
+    assert rewards.OUTCOMES.pop("u").gated
+    some = rule_reward("plan</think><answer>a cat</answer>")  # 2 of 3 constraints
+    assert empty == hidden == -2.0 < some
+    assert rule_reward(f"{invisible}</think><answer>a cat sat on the mat</answer>") == -2.0  # invisible reasoning
+    assert rewards.OUTCOMES.pop("u").gated

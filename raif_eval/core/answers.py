@@ -25,6 +25,7 @@ apart by the run's own answer: :func:`raif_eval.harness.rejudge.replay_row`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -76,6 +77,15 @@ def raif_answer(text: str, unclosed_think: str = "empty") -> tuple[str, bool]:
 def extract_answer(text: str, policy: str = "fixed", unclosed_think: str = "empty") -> tuple[str, bool]:
     """The scored answer under ``policy`` (``fixed``: :func:`strip_reasoning`; ``raif``: :func:`raif_answer`)."""
     return (raif_answer if policy == "raif" else strip_reasoning)(text, unclosed_think)
+
+
+INVISIBLE = ("Cc", "Cf", "Cs", "Cn", "Zs", "Zl", "Zp")  # control, format (zero-width, BOM), surrogate, unassigned, space
+
+
+def visible(text: str) -> bool:
+    """Whether ``text`` has a character a reader sees (not only whitespace, control, zero-width, BOM or direction
+    marks): what the training gate asks of an answer, so a policy cannot pass it with ``'\u200b'``."""
+    return any(unicodedata.category(ch) not in INVISIBLE for ch in text)
 
 
 def has_answer(answer: str) -> bool:
