@@ -353,6 +353,8 @@ def _harness(argv: list[str]) -> None:
             raise RaifError("--shortest chooses the documents itself: drop --limit / --samples")
         patch.select_shortest(int(shortest))
     configure_judge(judge_values)
+    if argv[0] == "run" and not _has_flag(argv, "-h", "--help"):
+        _check_run_inputs(argv)
     from raif_eval.judge import config as judge_config
 
     judge_config.configure_reasoner_key(mode_values["cot_model_api_key"])
@@ -410,6 +412,35 @@ def _harness(argv: list[str]) -> None:
 
 
 _closing_notes: list[str] = []
+
+
+def _check_run_inputs(argv: list[str]) -> None:
+    """What lm-eval reports as a traceback, or not at all, caught before anything is loaded: ``--metadata`` that is
+    not a JSON object, and an ``--output_path`` that cannot be written (lm-eval logs a warning and exits 0)."""
+    rest = argv
+    while True:
+        value, rest = pop_flag(rest, "--metadata")
+        if value is None:
+            break
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise RaifError(f"--metadata takes a JSON object, e.g. '{{\"fbbench_version\": \"v1\"}}'; {value!r} is "
+                            f"not JSON ({exc})") from None
+        if not isinstance(parsed, dict):
+            raise RaifError(f"--metadata takes a JSON object ({{...}}), not {value!r}")
+    output = pop_flag(argv, "--output_path", "-o")[0]
+    if output:
+        folder = Path(output)
+        folder = folder.parent if folder.suffix == ".json" else folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".raif-write-check-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise RaifError(f"cannot write results to --output_path {output} ({exc.strerror or exc}); choose a "
+                            "folder you can write to") from None
 
 
 def _check_judge(loaded: dict) -> None:

@@ -28,6 +28,14 @@ def read_responses(path: str | Path) -> dict[tuple[str, str], str]:
     if not path.is_file():
         raise ReplayError(f"replay file {path} does not exist; pass --model_args responses=FILE.jsonl")
     responses: dict[tuple[str, str], str] = {}
+    try:
+        return _read_lines(path, responses)
+    except UnicodeDecodeError as exc:
+        raise ReplayError(f"replay file {path} is not UTF-8 text (byte {exc.start}: {exc.reason}); write it as "
+                          "UTF-8 JSON Lines") from None
+
+
+def _read_lines(path: Path, responses: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():

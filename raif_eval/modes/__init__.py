@@ -76,6 +76,9 @@ def load(name: str = "io", template: str | None = None) -> Mode:
     Bad input — an unknown mode, a missing or unparsable file, a user template with neither block, or one that
     fails on a sample dialogue — is a one-line :class:`RaifError`.
     """
+    if not isinstance(name or "io", str) or not isinstance(template or "", str):
+        raise RaifError(f"the mode is a name ({', '.join(MODES)}) and its template a file path, not "
+                        f"{name!r} / {template!r} (--mode, --mode_template, or raif_mode in --metadata)")
     name = (name or "io").lower()
     if name not in MODES:
         raise RaifError(f"unknown mode {name!r}: choose one of {', '.join(MODES)} (--mode)")
