@@ -32,13 +32,7 @@ class HostileHandler(ChatHandler):
     server: HostileJudge
 
     def raw(self, payload: bytes, headers: dict[str, str] | None = None, status: int = 200) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_body(status, payload, headers)
 
     def reply(self, body: dict[str, Any], completion: Completion) -> None:
         last = body["messages"][-1]["content"]

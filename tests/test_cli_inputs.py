@@ -7,16 +7,7 @@ import json
 
 import pytest
 
-from helpers import run_cli
-
-
-def one_line_error(proc, *fragments):
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr and "Running generate_until" not in proc.stderr
-    lines = [x for x in proc.stderr.splitlines() if x.startswith("raif-eval: error: ")]
-    assert len(lines) == 1, proc.stderr[-2000:]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+from helpers import one_line_error, run_cli
 
 
 @pytest.fixture

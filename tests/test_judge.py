@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fake_judge import MODEL, FakeJudge, Faults, identity
-from helpers import ROOT, run_cli, write_replay
+from helpers import ROOT, one_line_error, run_cli, write_replay
 from raif_eval.benchmarks import infobench
 from raif_eval.judge.cache import JudgeCache, request_key
 from raif_eval.judge.client import JudgeClient, JudgeFatalError
@@ -254,25 +254,16 @@ def _replay_args(tmp_path, items, n=3, model="m"):
             "raif_infobench", "--limit", str(n)]
 
 
-def _one_line_error(proc, *fragments):
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr and "Running generate_until" not in proc.stderr
-    line = [x for x in proc.stderr.splitlines() if x.startswith("raif-eval: error: ")]
-    assert len(line) == 1, proc.stderr[-2000:]
-    for fragment in fragments:
-        assert fragment in line[0], line[0]
-
-
 def test_preflight_rejects_bad_configurations_before_generation(judge_server, items, tmp_path, no_keys):
     server = judge_server()
     args = _replay_args(tmp_path, items)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    _one_line_error(run_cli(*args, "--judge_url", closed, "--judge_model", MODEL), "cannot reach the judge", closed)
-    _one_line_error(run_cli(*args, "--judge_url", server.url, "--judge_model", "gpt-9"),
+    one_line_error(run_cli(*args, "--judge_url", closed, "--judge_model", MODEL), "cannot reach the judge", closed)
+    one_line_error(run_cli(*args, "--judge_url", server.url, "--judge_model", "gpt-9"),
                     "does not serve model 'gpt-9'", "--judge_model")
-    _one_line_error(run_cli(*args, "--judge_url", "https://judge.example.com/v1", "--judge_model", "m"),
+    one_line_error(run_cli(*args, "--judge_url", "https://judge.example.com/v1", "--judge_model", "m"),
                     "needs an API key", "--judge_api_key")
 
 

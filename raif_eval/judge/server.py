@@ -68,7 +68,10 @@ class ChatHandler(BaseHTTPRequestHandler):
         pass
 
     def send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(payload).encode("utf-8")
+        self.send_body(status, json.dumps(payload).encode("utf-8"), headers)
+
+    def send_body(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """``body`` as it is (scripted servers send malformed ones), labelled JSON."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
