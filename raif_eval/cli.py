@@ -431,16 +431,10 @@ def _check_run_inputs(argv: list[str]) -> None:
             raise RaifError(f"--metadata takes a JSON object ({{...}}), not {value!r}")
     output = pop_flag(argv, "--output_path", "-o")[0]
     if output:
+        from raif_eval.paths import writable_folder
+
         folder = Path(output)
-        folder = folder.parent if folder.suffix == ".json" else folder
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / f".raif-write-check-{os.getpid()}"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as exc:
-            raise RaifError(f"cannot write results to --output_path {output} ({exc.strerror or exc}); choose a "
-                            "folder you can write to") from None
+        writable_folder(folder.parent if folder.suffix == ".json" else folder, "--output_path")
 
 
 def _check_judge(loaded: dict) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from raif_eval.errors import RaifError
+from raif_eval.paths import writable_folder
 from raif_eval.reports import table1 as t1
 from raif_eval.reports.model import MISSING, Report, Table2
 from raif_eval.reports.runs import Run, load_runs, results_files
@@ -128,9 +129,9 @@ def write_report(paths: list[str | Path], out: str | Path | None = None, labels:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise RaifError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    report, runs = build_report(paths, labels, baseline, bootstrap)
     folder = Path(out) if out else (Path(paths[0]) if Path(paths[0]).is_dir() else Path(paths[0]).parent)
-    folder.mkdir(parents=True, exist_ok=True)
+    writable_folder(folder, "--out")  # before the bootstrap, not after
+    report, runs = build_report(paths, labels, baseline, bootstrap)
     written = []
     md = t1.markdown(report.table1)
     if report.table2 is not None:

@@ -11,7 +11,6 @@ so its numbers never sit in the official rows unnoticed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from raif_eval import modes
 from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.errors import RaifError
+from raif_eval.jsonio import read_json
 from raif_eval.models import embedded
 
 DEFAULT_METHOD = "I/O"
@@ -115,10 +115,10 @@ def load_runs(paths: list[str | Path], labels: list[str] | None = None) -> list[
     for index, given in enumerate(paths):
         unscored = []
         for file in results_files(Path(given)):
-            try:
-                results = json.loads(file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise RaifError(f"{file} is not a readable lm-eval results file ({exc})") from None
+            results = read_json(file, "a readable lm-eval results file")
+            if not all(isinstance(results.get(k, {}), dict) for k in ("results", "configs", "config")):
+                raise RaifError(f"{file} is not a readable lm-eval results file (results, configs and config "
+                                "must be objects)")
             if predict_only(results):  # generations awaiting `raif-eval judge`: nothing to report yet
                 unscored.append(file)
                 continue

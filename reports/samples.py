@@ -6,10 +6,11 @@ each holds the full ``doc`` (with the benchmark record as JSON in ``doc["raw"]``
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from raif_eval.jsonio import read_jsonl
 
 
 def stamp(results_path: Path) -> str:
@@ -22,8 +23,7 @@ def samples_path(results_path: Path, task: str) -> Path:
 
 @cache
 def _read(path: Path) -> tuple[dict[str, Any], ...]:
-    with path.open(encoding="utf-8") as fh:
-        return tuple(json.loads(line) for line in fh if line.strip())
+    return tuple(read_jsonl(path, "an lm-eval samples file"))
 
 
 def load_samples(results_path: str | Path, task: str) -> list[dict[str, Any]] | None:

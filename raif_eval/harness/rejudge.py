@@ -22,6 +22,7 @@ from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths, judge_across_tasks, lean_evaluator, quiet_console
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
+from raif_eval.jsonio import read_json, read_jsonl
 
 
 def latest_results(output_dir: Path) -> list[Path]:
@@ -40,8 +41,13 @@ def _samples(results_path: Path, task: str) -> list[dict[str, Any]]:
     path = results_path.parent / f"samples_{task}_{stamp}.jsonl"
     if not path.is_file():
         raise RaifError(f"{path} is missing; re-judging needs the samples of the run (--log_samples)")
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    samples = read_jsonl(path, "an lm-eval samples file")
+    for number, sample in enumerate(samples, 1):
+        if not isinstance(sample.get("doc"), dict) or not isinstance(sample.get("resps"), list) \
+                or "doc_id" not in sample:
+            raise RaifError(f"{path}: sample {number} lacks doc, doc_id or resps; re-judging needs the samples as "
+                            "lm-eval wrote them")
+    return samples
 
 
 def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path]:
@@ -54,15 +60,19 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
     judge_across_tasks()  # every task's samples to the judge at once, through one pool
     lean_evaluator()
     judge = preflight(judge_config.active())
-    written = []
+    written: list[Path] = []
+    asked_for: list[tuple[Path, list[str]]] = []  # runs without any of --tasks
     for results_path in latest_results(Path(output_dir)):
-        old = json.loads(results_path.read_text(encoding="utf-8"))
+        old = read_json(results_path, "an lm-eval results file")
+        if not isinstance(old.get("configs"), dict):
+            raise RaifError(f"{results_path} is not an lm-eval results file (it has no task configs)")
         # The run's task options (e.g. fbbench_version) travel in its configs; without them a re-judge could
         # score other documents under the same ids.
         manager = TaskManager(include_path=include_paths(None), include_defaults=False,
                               metadata=task_options(old))
         leaf_tasks = [t for t in old["configs"] if tasks is None or t in tasks]
         if not leaf_tasks:
+            asked_for.append((results_path, sorted(old["configs"])))
             continue
         rows, selection = [], {}
         for task in leaf_tasks:
@@ -95,6 +105,10 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
         for task in out["configs"]:
             tracker.save_results_samples(task_name=task, samples=samples[task])
         written.append(max(results_path.parent.glob("results_*.json")))
+    if not written and asked_for:
+        path, names = asked_for[0]
+        raise RaifError(f"no run below {output_dir} has the tasks {', '.join(tasks or [])} (e.g. {path.name}: "
+                        f"{', '.join(names)}); --tasks takes task names of the run")
     if judge.embedded:
         print(f"raif-eval: {judge.describe()['note']}", file=sys.stderr)
     return written
