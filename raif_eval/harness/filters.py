@@ -21,7 +21,7 @@ from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
 from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
-from raif_eval.judge.runner import Batch, active_pool, judge_all, profile as judge_profile
+from raif_eval.judge.runner import Batch, active_pool, pool_scope, profile as judge_profile
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +108,8 @@ class JudgeFilter(Filter):
         try:
             config = preflight(judge_config.active())
             items = [(doc_record(d), a) for d, a in zip(docs, answers)]
-            batch = self._pool_batch()
-            if batch is not None:
-                run = batch.results(items, desc=f"judging {key}")
-            else:
-                run = judge_all(self.benchmark.judge_program(self.settings), items,
-                                judge_profile(key, self.profile_name), config, desc=f"judging {key}",
-                                tokenizers=self.settings.get("paper_judge_tokenizer"))
+            with pool_scope():  # the evaluation's pool (with what was prefetched), else one for this task
+                run = self._pool_batch().results(items, desc=f"judging {key}")
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring

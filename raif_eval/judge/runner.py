@@ -75,8 +75,6 @@ class Asked(NamedTuple):
 class Progress:
     """One batch's counts, for its progress bar (updated on the pool's loop, read from the caller's thread)."""
 
-    docs: int = 0  # submitted
-    done: int = 0
     requests: int = 0  # replies received over HTTP
     cached: int = 0
     failed: int = 0  # requests given up
@@ -195,7 +193,6 @@ class Batch:
         key = _item_key(record, answer)
         future = self._futures.get(key)
         if future is None:
-            self.progress.docs += 1
             future = self._futures[key] = self.pool.call(self._judge(record, answer))
         return future
 
@@ -227,7 +224,6 @@ class Batch:
             return Judged(answer, None, transcript)
         finally:
             self._running.discard(task)
-            self.progress.done += 1
         return Judged(answer, verdicts, judge.transcript)
 
     def results(self, items: Sequence[Item], desc: str = "judging") -> JudgeRun:
