@@ -10,19 +10,28 @@ from typing import Any
 from raif_eval.errors import RaifError
 
 
-def read_json(path: Path, what: str) -> dict[str, Any]:
-    """The JSON object in ``path`` (``what`` names it in the error: "an lm-eval results file")."""
+_KINDS = {dict: "an object", list: "a list", str: "a string"}
+
+
+def _wanted(kinds: tuple[type, ...]) -> str:
+    return " or ".join(_KINDS.get(kind, kind.__name__) for kind in kinds)
+
+
+def read_json(path: Path, what: str, kind: type = dict) -> Any:
+    """The JSON object in ``path`` (``what`` names it in the error: "an lm-eval results file"); with ``kind=list``,
+    the JSON list."""
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RaifError(f"{path} is not {what} ({type(exc).__name__}: {str(exc)[:200]})") from None
-    if not isinstance(value, dict):
-        raise RaifError(f"{path} is not {what} (a JSON {type(value).__name__}, not an object)")
+    if not isinstance(value, kind):
+        raise RaifError(f"{path} is not {what} (a JSON {type(value).__name__}, not {_wanted((kind,))})")
     return value
 
 
-def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
-    """The JSON objects of the lines of ``path``, one per non-empty line."""
+def read_jsonl(path: Path, what: str, kinds: tuple[type, ...] = (dict,)) -> list[Any]:
+    """The JSON objects of the lines of ``path``, one per non-empty line (``kinds``: the JSON types a line may
+    hold; objects by default)."""
     rows = []
     try:
         with path.open(encoding="utf-8") as fh:
@@ -33,8 +42,9 @@ def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
                     row = json.loads(line)
                 except (ValueError, RecursionError) as exc:
                     raise RaifError(f"{path}:{lineno} is not {what} (not JSON: {str(exc)[:200]})") from None
-                if not isinstance(row, dict):
-                    raise RaifError(f"{path}:{lineno} is not {what} (a JSON {type(row).__name__}, not an object)")
+                if not isinstance(row, kinds):
+                    raise RaifError(f"{path}:{lineno} is not {what} (a JSON {type(row).__name__}, not "
+                                    f"{_wanted(kinds)})")
                 rows.append(row)
     except (OSError, UnicodeDecodeError) as exc:
         raise RaifError(f"{path} is not {what} ({type(exc).__name__}: {str(exc)[:200]})") from None

@@ -14,9 +14,11 @@ flags on the command line override the file). ``model_name_or_path: embedded`` i
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from raif_eval.errors import RaifError
 
@@ -38,7 +40,8 @@ class RAIFScriptArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training rows."})
     dry_run: bool = field(default=False, metadata={
         "help": "Parse and check the recipe, print the resolved settings and exit, without loading a model. "
-                "Hardware checks (bf16 without a GPU) become warnings."})
+                "Hardware checks (bf16 without a GPU) and data files that are not on this machine become "
+                "warnings; the data files that are here are checked row by row."})
     launch_config: str | None = field(default=None, metadata={
         "help": "With --dry_run: the accelerate config the run will be launched with, for the per-step arithmetic "
                 "(its num_processes x num_machines; else WORLD_SIZE, else 1)."})
@@ -94,17 +97,13 @@ def _train_dataset(files: list[str], tokenizer, limit: int | None):
     parts = []
     for spec in files:
         if spec.startswith("raif-eval:"):
-            _, bench, *count = spec.split(":")
-            if bench != "ifeval":
-                raise SystemExit(f"raif-train: error: {spec}: only raif-eval:ifeval[:N] is built in")
+            _, _bench, *count = spec.split(":")  # checked by _check_grpo_data
             from raif_eval.benchmarks import ifeval
 
             records = ifeval.load_records()[: int(count[0])] if count else ifeval.load_records()
             parts.append(datasets.Dataset.from_list([data.raif_row(data.to_raif(r, tokenizer)) for r in records]))
         else:
             parts.append(data.load_raif(spec))
-    if not parts:
-        raise SystemExit("raif-train: error: no training data: set train_files in the config or --train_files")
     dataset = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
     return dataset.select(range(min(limit, len(dataset)))) if limit else dataset
 
@@ -114,19 +113,23 @@ def grpo(argv: list[str]) -> None:
         print("raif-train grpo --config FILE [--flag value ...]\n  --config FILE  a YAML recipe (raif_train/configs/); "
               "its keys are the flags below, and flags given here override it\n  --dry_run      check the recipe "
               "and print its settings without loading anything\n")
-    script, config, model_args, warnings = _parse(argv)
+    if "-h" not in argv and "--help" not in argv:
+        _check_recipe(argv)
+    script, config, model_args, hardware = _parse(argv)
+    _reward_funcs(script.reward_funcs)  # unknown names and missing libraries fail here, not after loading
+    warnings = _check_grpo_data(script)
     if script.dry_run:
-        _reward_funcs(script.reward_funcs)  # unknown names and missing libraries fail here, not after loading
-        print(dry_run_report(script, config, model_args, warnings))
+        print(dry_run_report(script, config, model_args, hardware + warnings))
         return
-    from transformers import AutoTokenizer
-
+    if hardware:  # reported after the recipe's other faults
+        raise RaifError(f"raif-train grpo: {hardware[0]}; run the recipe where that hardware is, or set its bf16 / "
+                        "fp16 / use_cpu keys for this machine (raif_train/configs/cpu-embedded.yaml runs on CPU)")
     from raif_train import data
     from raif_train.trainer import RAIFTrainer
 
     _configure_judge(script.judge_url, script.judge_model)
     model_path = _model_path(model_args.model_name_or_path or "embedded")
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer = _tokenizer(model_path, "model_name_or_path")
     train = _train_dataset(script.train_files, tokenizer, script.max_train_samples)
     bc = data.load_expert(script.bc_files) if script.bc_files else None
     config.model_init_kwargs = {**(config.model_init_kwargs or {}), **({"dtype": model_args.dtype}
@@ -142,8 +145,9 @@ def grpo(argv: list[str]) -> None:
 
 
 def _parse(argv: list[str]):
-    """(script, config, model args, warnings) of a ``grpo`` command line. A dry run on a machine without the
-    recipe's hardware reports the check as a warning and resolves the rest as if on CPU."""
+    """(script, config, model args, hardware problems) of a ``grpo`` command line. On a machine without the
+    recipe's hardware the rest is resolved as if on CPU, so that the other checks come first; a dry run reports
+    the hardware problem as a warning, a run as an error."""
     from trl import ModelConfig, TrlParser
 
     from raif_train.trainer import RAIFConfig
@@ -156,10 +160,15 @@ def _parse(argv: list[str]):
         try:
             return (*parse(argv), [])
         except ValueError as exc:
-            if "--dry_run" not in argv or not any(word in str(exc).lower() for word in HARDWARE_ERRORS):
+            if not any(word in str(exc).lower() for word in HARDWARE_ERRORS):
                 raise
-            return (*parse([*argv, "--use_cpu", "true"]), [f"this machine cannot run the recipe as set: {exc}"])
+            problem = f"this machine cannot run the recipe as set: {str(exc).strip().rstrip('.')}"
+            return (*parse([*argv, "--use_cpu", "true"]), [problem])
     except ValueError as exc:  # a bad key or value in the recipe or on the command line
+        unknown = re.search(r"Unknown arguments from config file: \[(.*?)\]", str(exc))
+        if unknown:
+            keys = [k.strip(" '\"")[2:] for k in unknown.group(1).split(",") if k.strip(" '\"").startswith("--")]
+            exc = f"the recipe {_flag_value(argv, '--config')} has unknown keys: {', '.join(keys)}; remove them"
         raise RaifError(f"raif-train grpo: {exc} (raif-train grpo --help lists the flags; --dry_run checks a "
                         f"recipe without loading anything)") from None
 
@@ -167,11 +176,13 @@ def _parse(argv: list[str]):
 def _processes(launch_config: str | None) -> tuple[int, str]:
     import os
 
-    import yaml
-
     if launch_config:
-        launch = yaml.safe_load(Path(launch_config).read_text(encoding="utf-8")) or {}
-        count = int(launch.get("num_processes", 1)) * int(launch.get("num_machines", 1) or 1)
+        launch = _yaml_mapping(launch_config, "--launch_config", "an accelerate config file")
+        try:
+            count = int(launch.get("num_processes", 1)) * int(launch.get("num_machines", 1) or 1)
+        except (TypeError, ValueError):
+            raise RaifError(f"--launch_config {launch_config}: num_processes and num_machines must be whole "
+                            "numbers") from None
         return count, f"{launch_config}: num_processes x num_machines"
     if os.environ.get("WORLD_SIZE"):
         return int(os.environ["WORLD_SIZE"]), "WORLD_SIZE"
@@ -232,13 +243,11 @@ def convert(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     from raif_train import data
 
-    rows = data.read_jsonl(args.records)
+    rows = _check_convert(args)
     if args.to == "records":
         out = [data.from_raif(r) for r in rows]
     else:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(_model_path(args.tokenizer))
+        tokenizer = _tokenizer(_model_path(args.tokenizer), "--tokenizer")
         out = [data.to_raif(r, tokenizer, args.system) for r in rows]
         if args.format == "trl":
             out = [{**r, **data.raif_row(r)} for r in out]
@@ -285,26 +294,291 @@ def synth(argv: list[str]) -> None:
     from raif_eval.judge.preflight import preflight
     from raif_train import bank
 
+    _check_synth(args)
     bank.use(args.bank)
     try:
-        _configure_judge(args.judge_url, args.judge_model)
-        llm_config = preflight(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url \
-            else None
-        reference = preflight(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved()) \
-            if args.reference_url else None
-    except RaifError as exc:
-        raise SystemExit(f"raif-train: error: {exc}") from None
+        chosen = synthesis.load_seeds(args.seeds, args.n, args.seed, args.field, args.min_chars, args.max_chars,
+                                      args.languages.split(","))
+    except ValueError as exc:  # a saved dataset's rows without instruction text
+        raise RaifError(f"--seeds {exc}; name the instruction field with --field") from None
+    _configure_judge(args.judge_url, args.judge_model)
+    llm_config = preflight(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url else None
+    reference = preflight(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved()) \
+        if args.reference_url else None
     tokenizer = None
     if args.tokenizer.lower() != "none":
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(_model_path(args.tokenizer))
-    chosen = synthesis.load_seeds(args.seeds, args.n, args.seed, args.field, args.min_chars, args.max_chars,
-                                  args.languages.split(","))
+        tokenizer = _tokenizer(_model_path(args.tokenizer), "--tokenizer")
     records = synthesis.synthesize(chosen, args.seed, tuple(args.kinds.split(",")), args.max_depth, args.rules,
                                    args.questions, tokenizer, llm_config, reference, args.min_reference,
                                    args.max_reference)
     print(f"wrote {len(records)} records from {len(chosen)} seeds to {synthesis.write(records, args.out)}")
+
+
+# ---------------------------------------------------------------------------------------------- input checks
+# Bad input is one line and exit 2 (a RaifError, which main prints), found before a model, a tokenizer or a
+# dataset is loaded.
+
+
+def _flag_value(argv: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _existing(value: str, flag: str, what: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise RaifError(f"{flag} {value} does not exist; give {what}")
+    return path
+
+
+def _yaml_mapping(value: str, flag: str, what: str) -> dict[str, Any]:
+    """The YAML mapping in the file ``flag`` names."""
+    import yaml
+
+    path = _existing(value, flag, what)
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RaifError(f"{flag} {value} is not UTF-8 text ({exc}); give {what}") from None
+    except OSError as exc:
+        raise RaifError(f"{flag} {value} cannot be read ({exc.strerror or exc}); give {what}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise RaifError(f"{flag} {value} is not YAML ({where}{getattr(exc, 'problem', None) or exc}); fix it, or "
+                        f"give {what}") from None
+    if not isinstance(loaded, dict):
+        raise RaifError(f"{flag} {value} must hold a YAML mapping (key: value lines), not "
+                        f"{'nothing' if loaded is None else 'a ' + type(loaded).__name__}; give {what}")
+    return loaded
+
+
+def _jsonl_rows(value: str, flag: str, what: str, kinds: tuple[type, ...] = (dict,)) -> list[tuple[int, Any]]:
+    """(line number, row) for each non-empty line of the JSONL file ``flag`` names."""
+    from raif_eval.jsonio import read_jsonl
+
+    path = _existing(value, flag, what)
+    try:
+        rows = read_jsonl(path, what, kinds)
+    except RaifError as exc:
+        fix = "; fix or remove that line" if str(exc).startswith(f"{path}:") else ""
+        raise RaifError(f"{flag} {exc}{fix}") from None
+    with path.open(encoding="utf-8") as fh:  # the lines read_jsonl kept
+        numbers = [n for n, line in enumerate(fh, 1) if line.strip()]
+    return list(zip(numbers, rows))
+
+
+def _row_error(flag: str, value: str, lineno: int | str, problem: str) -> RaifError:
+    return RaifError(f"{flag} {value}:{lineno} {problem}; fix or remove that row")
+
+
+def _output_file(value: str, flag: str) -> None:
+    from raif_eval.paths import writable_folder
+
+    path = Path(value)
+    if path.is_dir():
+        raise RaifError(f"{flag} {value} is a folder; give the name of the JSONL file to write")
+    writable_folder(path.parent, flag)
+
+
+def _tokenizer(path: str, flag: str):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise RaifError(f"{flag} {path}: no tokenizer could be loaded ({type(exc).__name__}: {str(exc)[:300]}); give "
+                        "a model folder, a Hub name that is reachable or cached, or embedded") from None
+
+
+def _record_problem(row: dict[str, Any]) -> str | None:
+    """What keeps a constraint record from converting (:func:`raif_train.data.to_raif`), or None."""
+    from raif_train import data
+
+    try:
+        kind = data.constraint_kind(row)
+    except ValueError as exc:
+        return f"is not a constraint record: {exc}; it has {', '.join(sorted(row)) or 'no fields'}"
+    if not isinstance(data.record_prompt(row), str) or not data.record_prompt(row).strip():
+        return "has no prompt text (prompt, instruction or problem)"
+    if "instruction_id_list" in row:
+        ids, kwargs = row["instruction_id_list"], row.get("kwargs")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return "needs instruction_id_list as a list of instruction ids"
+        if not isinstance(kwargs, list) or len(kwargs) != len(ids) or \
+                not all(k is None or isinstance(k, dict) for k in kwargs):
+            return "needs kwargs, a list of objects (or null) with one per instruction_id_list entry"
+    if kind == "complex":
+        questions = row.get("scoring_questions", row.get("decomposed_questions"))
+        if not isinstance(questions, list) or not questions or \
+                any(isinstance(q, dict) and not isinstance(q.get("question"), str) for q in questions):
+            return ("needs scoring_questions (or decomposed_questions), a non-empty list of questions (text, or "
+                    "objects with a 'question')")
+    return None
+
+
+def _raif_row_problem(row: dict[str, Any]) -> str | None:
+    """What keeps a RAIF-format row from training (:func:`raif_train.data.raif_row`), or None."""
+    import json
+
+    from raif_train import data
+
+    if not isinstance(row.get("input"), str):
+        return ("is not a RAIF-format row: it needs 'input', the chat-templated prompt text (raif-train convert "
+                f"writes such rows); it has {', '.join(sorted(row)) or 'no fields'}")
+    if not isinstance(row.get("task", ""), (str, type(None))):
+        return "needs 'task' as text: ifeval..., complex... or default"
+    try:
+        data.raif_row(row)
+    except json.JSONDecodeError as exc:
+        return f"has a target that is not JSON ({exc.msg})"
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        return f"is not a usable RAIF-format row ({exc})"
+    return None
+
+
+def _trace_problem(row: dict[str, Any]) -> str | None:
+    from raif_train import data
+
+    missing = [f for f in data.EXPERT_FIELDS if not isinstance(row.get(f), str)]
+    return f"is not an expert trace: it needs the text field(s) {', '.join(missing)}" if missing else None
+
+
+def _check_convert(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The rows of ``--records``, each checked for the conversion asked, once ``--out`` can be written."""
+    if args.to == "records":
+        what, problem = "a JSONL file of RAIF-format rows (input, task, target)", _raif_row_problem
+    else:
+        what, problem = "a JSONL file of constraint records (IFEval, InFoBench, ComplexBench or maths rows)", \
+            _record_problem
+    rows = _jsonl_rows(args.records, "--records", what)
+    for lineno, row in rows:
+        fault = problem(row)
+        if fault:
+            raise _row_error("--records", args.records, lineno, fault)
+    _output_file(args.out, "--out")
+    return [row for _, row in rows]
+
+
+def _check_recipe(argv: list[str]) -> None:
+    """The ``--config`` recipe is a readable YAML mapping (trl's parser would raise a traceback)."""
+    value = _flag_value(argv, "--config")
+    if value is not None:
+        _yaml_mapping(value, "--config", "a YAML recipe (raif_train/configs/ has examples)")
+
+
+def _check_grpo_data(script: RAIFScriptArguments) -> list[str]:
+    """The training and expert-trace files, row by row, before anything is loaded. A file that is not there is an
+    error, or in a dry run a warning (the run may be launched where it is)."""
+    if not script.train_files:
+        raise RaifError("raif-train grpo: no training data; set train_files in the recipe or pass --train_files "
+                        "FILE.jsonl (RAIF-format rows, as raif-train convert or synth write them)")
+    if script.max_train_samples is not None and script.max_train_samples < 1:
+        raise RaifError(f"--max_train_samples takes a positive number of rows, not {script.max_train_samples}")
+    warnings = []
+    for flag, files, what, problem in (
+        ("train_files", script.train_files, "a JSONL file of RAIF-format rows (input, task, target; raif-train "
+         "convert writes them)", _raif_row_problem),
+        ("bc_files", script.bc_files, "a JSONL file of expert traces (question, answer)", _trace_problem),
+    ):
+        for spec in files:
+            if flag == "train_files" and spec.startswith("raif-eval:"):
+                _, bench, *count = spec.split(":")
+                if bench != "ifeval" or len(count) > 1 or (count and not count[0].isdigit()):
+                    raise RaifError(f"train_files {spec}: only raif-eval:ifeval or raif-eval:ifeval:N (N rows) is "
+                                    "built in; give other data as a RAIF-format JSONL file")
+                continue
+            if script.dry_run and not Path(spec).exists():
+                warnings.append(f"{flag} {spec} does not exist here; the run stops unless it does where it runs")
+                continue
+            rows = _jsonl_rows(spec, flag, what)
+            if not rows:
+                raise RaifError(f"{flag} {spec} has no rows; give {what}")
+            for lineno, row in rows:
+                fault = problem(row)
+                if fault:
+                    raise _row_error(flag, spec, lineno, fault)
+    return warnings
+
+
+def _check_synth(args: argparse.Namespace) -> None:
+    """The numbers, the seed file, the bank and the output of ``synth``, before any endpoint or tokenizer."""
+    from raif_train import synth as synthesis
+    from raif_train.bank import TEMPLATES
+
+    for flag, value, least in (("--n", args.n, 1), ("--min_chars", args.min_chars, 0), ("--max_depth",
+                               args.max_depth, 1), ("--rules", args.rules, 0), ("--questions", args.questions, 0)):
+        if value is not None and value < least:
+            raise RaifError(f"{flag} takes a number of at least {least}, not {value}")
+    if args.max_chars < args.min_chars:
+        raise RaifError(f"--max_chars ({args.max_chars}) is below --min_chars ({args.min_chars}); no seed could pass")
+    if args.rules + args.questions < 1:
+        raise RaifError("--rules 0 with --questions 0 leaves a record nothing to check; ask for at least one")
+    if not 0 <= args.min_reference <= args.max_reference <= 1:
+        raise RaifError(f"--min_reference {args.min_reference} and --max_reference {args.max_reference} must be "
+                        "fractions with 0 <= min <= max <= 1")
+    unknown = set(args.kinds.split(",")) - set(synthesis.KINDS)
+    if unknown:
+        raise RaifError(f"--kinds: unknown composition kind(s) {', '.join(sorted(unknown))}; use "
+                        f"{', '.join(synthesis.KINDS)}")
+    languages = args.languages.split(",")
+    if set(languages) - {"en", "zh"}:
+        raise RaifError(f"--languages takes en, zh or en,zh, not {args.languages!r}")
+
+    seeds = _existing(args.seeds, "--seeds", "a JSONL or JSON file of instructions, or a save_to_disk folder")
+    what = "a file of seed instructions (text, or objects with an instruction field)"
+    if seeds.is_dir():
+        if not (seeds / "state.json").is_file():
+            raise RaifError(f"--seeds {args.seeds} is a folder but not a dataset saved with datasets' "
+                            "save_to_disk (it has no state.json); give that folder or a JSONL/JSON file")
+    else:
+        if seeds.suffix == ".json":
+            from raif_eval.jsonio import read_json
+
+            try:
+                rows = list(enumerate(read_json(seeds, what, list), 1))
+            except RaifError as exc:
+                raise RaifError(f"--seeds {exc}") from None
+            where = "item"
+        else:
+            rows, where = _jsonl_rows(args.seeds, "--seeds", what, (dict, str)), "line"
+        for number, row in rows:
+            if isinstance(row, str):
+                continue
+            name = None
+            if isinstance(row, dict):
+                name = args.field or next((f for f in synthesis.SEED_FIELDS if isinstance(row.get(f), str)), None)
+            if name is None or not isinstance(row.get(name), str):
+                tried = args.field or ", ".join(synthesis.SEED_FIELDS)
+                raise RaifError(f"--seeds {args.seeds} {where} {number} has no instruction text (fields tried: "
+                                f"{tried}); fix that row, or name the field with --field")
+
+    if args.bank:
+        shipped = _yaml_mapping(str(TEMPLATES / "synth_bank.yaml"), "bank", "the shipped bank")
+        bank = _yaml_mapping(args.bank, "--bank", "a YAML bank like raif_train/templates/synth_bank.yaml")
+        for lang in languages:
+            section = bank.get(lang)
+            if not isinstance(section, dict):
+                raise RaifError(f"--bank {args.bank} has no '{lang}:' section (or --languages should leave {lang} "
+                                "out); copy raif_train/templates/synth_bank.yaml and edit it")
+            for key, reference in shipped[lang].items():
+                items = section.get(key)
+                if not isinstance(items, list) or not items:
+                    raise RaifError(f"--bank {args.bank}: {lang}.{key} must be a non-empty list, as in "
+                                    "raif_train/templates/synth_bank.yaml")
+                needed = set.intersection(*(set(r) for r in reference)) if isinstance(reference[0], dict) else None
+                for i, item in enumerate(items, 1):
+                    if needed is not None and (not isinstance(item, dict) or needed - set(item)):
+                        raise RaifError(f"--bank {args.bank}: {lang}.{key} item {i} needs the keys "
+                                        f"{', '.join(sorted(needed))}, as in raif_train/templates/synth_bank.yaml")
+                    if needed is None and not isinstance(item, (str, int, float)):
+                        raise RaifError(f"--bank {args.bank}: {lang}.{key} item {i} must be a plain value, as in "
+                                        "raif_train/templates/synth_bank.yaml")
+    _output_file(args.out, "--out")
 
 
 def plain(doc: str) -> str:

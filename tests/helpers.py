@@ -73,12 +73,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 600) -
     )
 
 
-def one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
-    """``raif-eval`` stopped with exit 2 and one ``raif-eval: error:`` line holding every fragment, no traceback,
-    before generating anything."""
+def one_line_error(proc: subprocess.CompletedProcess, *fragments: str, prog: str = "raif-eval") -> None:
+    """``raif-eval`` (or ``prog``: ``raif-train``) stopped with exit 2 and one ``PROG: error:`` line holding every
+    fragment, no traceback, before generating anything."""
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and "Running generate_until" not in proc.stderr
-    lines = [x for x in proc.stderr.splitlines() if x.startswith("raif-eval: error: ")]
+    lines = [x for x in proc.stderr.splitlines() if x.startswith(f"{prog}: error: ")]
     assert len(lines) == 1, proc.stderr[-2000:]
     for fragment in fragments:
         assert fragment in lines[0], lines[0]

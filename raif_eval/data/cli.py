@@ -5,8 +5,9 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from raif_eval.data.registry import FileSpec, benchmark, benchmarks
-from raif_eval.data.store import check, fetch, locate
+from raif_eval.data.store import check, download_cache, fetch, locate
 from raif_eval.errors import DataError
+from raif_eval.paths import writable_folder
 
 
 def _selected(keys: list[str], fixtures: bool) -> list[FileSpec]:
@@ -17,7 +18,10 @@ def _selected(keys: list[str], fixtures: bool) -> list[FileSpec]:
 def run(action: str, keys: list[str], fixtures: bool) -> int:
     """Print one row per file; for pull and verify, exit status 1 if any file is missing or corrupted."""
     rows, problems = [], []
-    for spec in _selected(keys, fixtures):
+    selected = _selected(keys, fixtures)
+    if action == "pull" and any(locate(spec).path is None for spec in selected):
+        writable_folder(download_cache(), "the download cache (RAIF_CACHE_DIR)")  # one line, not a traceback per file
+    for spec in selected:
         found = locate(spec)
         path, status = found.path, found.where
         if path is None and action == "pull":
