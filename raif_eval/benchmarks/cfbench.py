@@ -120,11 +120,28 @@ def _rouge():
     return jieba.cut, Rouge()
 
 
-def _rouge_l_f(hypothesis: str, reference: str) -> float:
-    """RAIF's ``eval_preds_gts(...)['rouge-l']['f']`` on jieba tokens; raises where rouge_chinese raises (an
-    empty hypothesis or reference), which RAIF's parser turns into an unparsed reply."""
-    cut, rouge = _rouge()
-    return rouge.get_scores(" ".join(cut(hypothesis)), " ".join(cut(reference)))[0]["rouge-l"]["f"]
+def _similar(hypothesis: str, reference: str, memo: dict[str, tuple[str, int]]) -> bool:
+    """RAIF's ``eval_preds_gts(...)['rouge-l']['f'] > 0.5`` on jieba tokens; raises where rouge_chinese raises (an
+    empty hypothesis or reference), which RAIF's parser turns into an unparsed reply.
+
+    rouge_chinese's ROUGE-L F is ``2 * LCS / (n + m)`` (n, m: the two word counts; less its epsilon), so at most
+    ``2 * min / (n + m)``, which is 0.5 or less once one text has three times the other's words. Then the
+    verdict is known without the n x m LCS table that rouge_chinese fills in Python (minutes for a judge reply
+    that loops for 256 KB against a criterion)."""
+    (hypothesis, n), (reference, m) = _tokens(hypothesis, memo), _tokens(reference, memo)
+    if n and m and max(n, m) >= 3 * min(n, m):
+        return False
+    return _rouge()[1].get_scores(hypothesis, reference)[0]["rouge-l"]["f"] > 0.5
+
+
+def _tokens(text: str, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
+    """``text`` as jieba tokens joined by spaces, and the word count rouge_chinese's ROUGE-L divides by (its
+    sentence cut, then words split on spaces); memoised for one reply (each block meets every criterion)."""
+    if text not in memo:
+        cut, rouge = _rouge()
+        joined = " ".join(cut(text))
+        memo[text] = joined, sum(len(" ".join(s.split()).split(" ")) for s in rouge.cut_sent(joined) if len(s) > 0)
+    return memo[text]
 
 
 def _split_block(block: str, strip_tab_parts: bool) -> list[str]:
@@ -146,6 +163,7 @@ def parse_lenient(reply: str | None, criteria_texts: Sequence[str]) -> list[str]
     if reply is None or reply == ERROR_TEXT:
         return None
     criteria = [c.strip() for c in criteria_texts]
+    memo: dict[str, tuple[str, int]] = {}
     try:
         blocks = reply.split("\n\n") if "\n\n" in reply else reply.split("\n")
         blocks = [b.strip() for b in blocks if b.strip()]
@@ -159,8 +177,8 @@ def parse_lenient(reply: str | None, criteria_texts: Sequence[str]) -> list[str]
             collected: list[list[str]] = [[] for _ in criteria]
             for index, criterion in enumerate(criteria):
                 for text, _own in pairs:
-                    similarity = _rouge_l_f(criterion, text)
-                    if text in criterion or similarity > 0.5:
+                    similar = _similar(criterion, text, memo)
+                    if text in criterion or similar:
                         collected[index].append(score)
             rebuilt = []
             for criterion, scores in zip(criteria, collected):
@@ -174,9 +192,9 @@ def parse_lenient(reply: str | None, criteria_texts: Sequence[str]) -> list[str]
             parts = _split_block(block, strip_tab_parts=True)
             crit, score = (parts[0], "0") if len(parts) != 2 else parts
             crit, score = crit.strip(), score.strip()
-            similarity = _rouge_l_f(crit, criteria[index])
+            similar = _similar(crit, criteria[index], memo)
             try:
-                ok = (crit == criteria[index] or similarity > 0.5 or crit in criteria[index]) and \
+                ok = (crit == criteria[index] or similar or crit in criteria[index]) and \
                     float(score) in (0, 1)
             except ValueError:
                 ok = False

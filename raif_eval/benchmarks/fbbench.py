@@ -264,14 +264,23 @@ def read_lenient(text: str) -> Any:
         text = text[text.find(BARE_FENCE) + len(BARE_FENCE):text.rfind(FENCE_END)]
     while "\n\n" in text:
         text = text.replace("\n\n", "\n")
-    import json5
-
-    for read in (json5.loads, _yaml_without_aliases, ast.literal_eval):
+    for read in (_json5, _yaml_without_aliases, ast.literal_eval):
         try:
             return read(text)
         except Exception:  # noqa: BLE001 — any failure moves on to the next reader, as RAIF's
             continue
     return None
+
+
+def _json5(text: str) -> Any:
+    """``json5.loads``; what the standard library reads as JSON first (JSON5 extends JSON and reads it alike), as
+    json5's pure-Python parser takes seconds for a 100 KB reply."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        import json5
+
+        return json5.loads(text)
 
 
 class _NoAliasLoader(yaml.SafeLoader):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -86,6 +85,13 @@ def _literal_list(text: str) -> Any:
     return ast.literal_eval(text)
 
 
+def bracketed_span(line: str) -> str | None:
+    """Upstream's ``re.search(r"\[.*\]", line).group()`` for a line without newlines: the first '[' to the last
+    ']' after it (the regex rescans the line from every '[': quadratic on a reply of '[[[[')."""
+    start, end = line.find("["), line.rfind("]")
+    return line[start:end + 1] if 0 <= start < end else None
+
+
 def parse_reply(text: str, level: int, lang: str = "en") -> Parsed:
     """Upstream's ``paring_discriminative_generation``: the last line of the reply holds the verdict.
 
@@ -104,10 +110,9 @@ def parse_reply(text: str, level: int, lang: str = "en") -> Parsed:
             if "NO" in line:
                 return Parsed((0, 0.0))
             return unparsed
-        found = re.search(r"\[.*\]", line)
-        if not found:
+        bracketed = bracketed_span(line)
+        if bracketed is None:
             return unparsed
-        bracketed = found.group()
         if lang == "zh" and '"' not in bracketed and "'" not in bracketed:
             bracketed = bracketed.replace("YES", "'YES'").replace("NO", "'NO'")
         items = _literal_list(bracketed)

@@ -19,19 +19,23 @@ The types ``raif-train synth`` draws carry their wording here too, beside the ch
 
 from __future__ import annotations
 
+import copy
+import itertools
 import re
 import threading
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 from raif_eval.assets import ensure_punkt_tab
+from raif_eval.core import hostile
 from raif_eval.verifiers.base import Verifier
 
 TRAINING_RELATIONS = {"至少": "at least", "少于": "less than"}
 TRAINING_LANGUAGES = ("zh-cn", "zh-tw")
 REPEAT_PLACEHOLDER = "x" * 21  # RAIF's stand-in for a missing prompt_to_repeat: never matches a real answer
-XML_PATTERN = re.compile(r"(<\?xml\s.*\?>)?.*<.*>.*</.*>", re.S)
+XML_PATTERN = re.compile(r"(<\?xml\s.*\?>)?.*<.*>.*</.*>", re.S)  # RAIF's; checked as tag_pair
 
 _langdetect_lock = threading.Lock()
 _langdetect_ready = False
@@ -83,10 +87,123 @@ class IFEvalInstruction(Verifier):
             self.instruction.build_description(prompt=prompt)
 
     def check(self, text: str) -> bool:
+        bounded = BOUNDED.get(self.id)
         try:
+            if bounded is not None:
+                return bounded(self.instruction.get_instruction_args(), text)
             return bool(self.instruction.check_following(text))
         except RecursionError:  # e.g. '[' * 1500 through json_format, whose upstream catches only ValueError:
-            return False  # nesting beyond what Python's parser reads is not followed (upstream would crash the run)
+            hostile.note("nesting deeper than Python's parsers read")  # not followed (upstream crashed the run)
+            return False
+
+
+# --- bounded equivalents --------------------------------------------------------------------------------------
+# Four of Google's checkers cost far more than their verdict needs on a long degenerate response (a model looping
+# to its token limit): two regexes that rescan to the end of the line from every '[' or '<<' (quadratic on
+# '[[[[…'), and two nltk counts that tokenise all of a 256 KB text to compare with a threshold of a few dozen.
+# Each function below gives the checker's verdict for every text (tests/test_fuzz.py compares them with the
+# checkers on the fuzz corpus and the fixtures) in time linear in the text, or bounded by the threshold.
+
+def _placeholders(args: dict[str, Any], text: str) -> bool:
+    """``len(re.findall(r"\[.*?\]", text)) >= num_placeholders``: a match runs from a '[' to the next ']' on the
+    same line; a '[' whose line has no later ']' starts none, nor does any '[' after it on that line."""
+    count, i = 0, 0
+    while True:
+        start = text.find("[", i)
+        if start < 0:
+            break
+        end = text.find("]", start + 1)
+        if end < 0:
+            break
+        newline = text.find("\n", start + 1, end)
+        if newline >= 0:
+            i = newline + 1
+            continue
+        count, i = count + 1, end + 1
+    return count >= args["num_placeholders"]
+
+
+def _title(args: dict[str, Any], text: str) -> bool:
+    """``any(t.lstrip("<").rstrip(">").strip() for t in re.findall(r"<<[^\n]+>>", text))``: on each line the one
+    match (if any) runs from the first '<<' to the last '>>' that leaves at least one character between."""
+    for line in text.split("\n"):
+        start = line.find("<<")
+        if start < 0:
+            continue
+        end = line.rfind(">>")
+        if end >= start + 3 and line[start:end + 2].lstrip("<").rstrip(">").strip():
+            return True
+    return False
+
+
+def _sentence_spans(tokenizer: Any, text: str) -> Iterator[tuple[int, int]]:
+    """``tokenizer.span_tokenize(text)``, lazily, with the sentence-break test memoised per candidate context for
+    this text (it is a pure function of the context; a looping response repeats a few contexts thousands of
+    times)."""
+    memo: dict[str, bool] = {}
+    test = tokenizer.text_contains_sentbreak
+
+    def contains_sentbreak(context: str) -> bool:
+        verdict = memo.get(context)
+        if verdict is None:
+            verdict = memo[context] = test(context)
+        return verdict
+
+    local = copy.copy(tokenizer)
+    local.text_contains_sentbreak = contains_sentbreak
+    return local.span_tokenize(text)
+
+
+def _compare(count: int, relation: str, threshold: int) -> bool:
+    """Upstream's comparison: "less than", else "at least"."""
+    return count < threshold if relation == "less than" else count >= threshold
+
+
+def _sentences(args: dict[str, Any], text: str) -> bool:
+    """lm-eval's ``count_sentences`` compared with ``num_sentences``, counting only as far as the threshold (a
+    relation other than its two is not followed, as upstream's checker returns None)."""
+    from lm_eval.tasks.ifeval import instructions_util
+
+    relation, threshold = args["relation"], args["num_sentences"]
+    if relation not in ("less than", "at least"):
+        return False
+    # the very tokenizer upstream's count_sentences loads
+    spans = _sentence_spans(instructions_util._get_sentence_tokenizer(), text)  # noqa: SLF001
+    return _compare(sum(1 for _ in itertools.islice(spans, max(threshold, 0))), relation, threshold)
+
+
+@cache
+def _word_tokenizers() -> tuple[Any, Any]:
+    """``nltk.word_tokenize``'s two tokenizers: English punkt for sentences, then NLTK's Treebank variant."""
+    from nltk.tokenize import NLTKWordTokenizer, PunktTokenizer
+
+    return PunktTokenizer("english"), NLTKWordTokenizer()
+
+
+def _capital_words(args: dict[str, Any], text: str) -> bool:
+    """The count of all-capital words of ``nltk.word_tokenize(text)`` against ``capital_frequency``: sentence by
+    sentence as word_tokenize goes, each distinct sentence tokenised once, stopping at the threshold."""
+    relation, threshold = args["capital_relation"], args["capital_frequency"]
+    sentences, words = _word_tokenizers()
+    counts: dict[str, int] = {}
+    count = 0
+    for start, end in _sentence_spans(sentences, text):
+        if count >= threshold:
+            break
+        sentence = text[start:end]
+        found = counts.get(sentence)
+        if found is None:
+            found = counts[sentence] = sum(word.isupper() for word in words.tokenize(sentence))
+        count += found
+    return _compare(count, relation, threshold)
+
+
+BOUNDED: dict[str, Callable[[dict[str, Any], str], bool]] = {
+    "detectable_content:number_placeholders": _placeholders,
+    "detectable_format:title": _title,
+    "length_constraints:number_sentences": _sentences,
+    "change_case:capital_word_frequency": _capital_words,
+}
 
 
 class TrainingInstruction(IFEvalInstruction):
@@ -207,8 +324,18 @@ class XmlFormat(Verifier):
         try:
             ElementTree.fromstring(body)
             return True
-        except ElementTree.ParseError:
-            return XML_PATTERN.match(body) is not None
+        except (ElementTree.ParseError, UnicodeEncodeError):  # a lone surrogate is no XML character either
+            return tag_pair(body)
+
+
+def tag_pair(text: str) -> bool:
+    """``XML_PATTERN.match(text) is not None`` — RAIF's fallback, a '<…>' then a '</…>' — in linear time (the
+    pattern's four dot-stars backtrack polynomially: 10 s on 60 KB of '<a>'): the earliest '<', the first '>'
+    after it, the first '</' after that, and a '>' after its slash."""
+    start = text.find("<")
+    close = text.find(">", start + 1) if start >= 0 else -1
+    end_tag = text.find("</", close + 1) if close >= 0 else -1
+    return end_tag >= 0 and text.rfind(">") >= end_tag + 2
 
 
 # --- instructions checked as IFEval checks them, with synthesis wording --------------------------------------

@@ -1,0 +1,101 @@
+"""Untrusted text, scored without losing the run: a time limit on scoring one document, and the notes a check
+leaves when a response is hostile (nesting deeper than Python's parsers read, characters that could not be
+encoded, an answer of invisible characters only), which the task counts in its ``hostile_input`` metric.
+
+The limit is a ``SIGALRM`` timer, so it applies in the main thread of a Unix process (where lm-eval scores), and
+interrupts Python code and the ``re``/``regex`` engines alike; elsewhere scoring runs unlimited. Every rule check
+is also bounded by design (:mod:`raif_eval.verifiers.instructions`, ``bench/fuzz.py``): the limit is the backstop
+that keeps a run going, not the way checks are kept fast.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from raif_eval.core.answers import visible
+
+DEFAULT_SCORING_TIMEOUT_S = 60.0
+REPLACEMENT = "\ufffd"  # what a lone surrogate or an undecodable byte of a response became on the way in
+
+_notes: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("raif_hostile_notes", default=None)
+
+
+class ScoringTimeout(BaseException):
+    """Scoring one document took longer than its limit (a ``BaseException``, as ``KeyboardInterrupt``: a library's
+    ``except Exception`` must not swallow it)."""
+
+
+def scoring_timeout() -> float:
+    """Seconds one document's scoring may take (``RAIF_SCORING_TIMEOUT``; 0 or less: no limit)."""
+    try:
+        return float(os.environ.get("RAIF_SCORING_TIMEOUT", DEFAULT_SCORING_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_SCORING_TIMEOUT_S
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`ScoringTimeout` in the block after ``seconds``, where a timer can interrupt it (see the module
+    docstring); a timer someone else armed is left alone, and the block then runs unlimited."""
+    usable = (seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        if _importing(frame):  # a module half imported stays broken for the whole run: let the import finish
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            return
+        raise ScoringTimeout(f"scoring took longer than {seconds:g} s (RAIF_SCORING_TIMEOUT)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def note(reason: str) -> None:
+    """Record that the document being scored met hostile input (a no-op outside :func:`noticing`)."""
+    notes = _notes.get()
+    if notes is not None and reason not in notes:
+        notes.append(reason)
+
+
+@contextmanager
+def noticing() -> Iterator[list[str]]:
+    """Collect the :func:`note` calls of the block (one document's scoring)."""
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)
+
+
+def text_notes(text: str) -> list[str]:
+    """What is hostile about a scored answer itself: replacement characters, or nothing visible but not empty
+    (zero-width, BOM, control characters: the official checkers pass such answers on "no comma" and the like, and
+    we keep their verdicts, but count them)."""
+    out = []
+    if REPLACEMENT in text:
+        out.append("unencodable characters (replaced by U+FFFD)")
+    if text and not visible(text):
+        out.append("an answer of invisible characters only")
+    return out
