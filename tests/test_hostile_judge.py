@@ -16,6 +16,7 @@ from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.runner import JudgeProfile, Parsed, judge_all
 
 FAILING = ("nonjson", "content_null", "content_list", "content_false", "gzip_bomb", "slow_drip", "deep_json")
+SLOW = ("slow_drip",)  # a timeout, not a malformed body: counted as a failed request only
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,7 @@ def test_a_malformed_reply_is_retried_then_counted_and_never_cached(hostile, tmp
     took = time.perf_counter() - t0
     assert reply.text is None and "gave up after 2 attempts" in reply.error
     assert usage.failures == 1 and usage.retries == 1
+    assert reply.malformed == (0 if mode in SLOW else 2)  # judge_malformed: both attempts
     assert took < 2 * config.timeout + 3  # the deadline is per request, not per read (slow drip)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 200 * 1024  # KiB: no 64 MiB bomb
     assert len(JudgeCache(config.cache_path())) == 0
@@ -90,7 +92,8 @@ def test_a_run_against_a_hostile_judge_keeps_every_verdict_it_got(hostile, tmp_p
     run = judge_all(one_verdict, items, JudgeProfile("test"), config_for(hostile, tmp_path))
     by_record = {record: result for (record, _), result in zip(items, run.results)}
     for mode in FAILING:
-        assert by_record[f"MODE:{mode} doc"].failed
+        result = by_record[f"MODE:{mode} doc"]
+        assert result.failed and result.bookkeeping()["judge_malformed"] == (0 if mode in SLOW else 2)
     for record in ["MODE:infinity_usage doc", "MODE:retry_after_day doc"] + [f"plain doc {i}" for i in range(3)]:
         assert by_record[record].verdicts is True and not by_record[record].failed
     assert run.usage.failures == len(FAILING) and run.fatal is None

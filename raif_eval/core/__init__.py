@@ -7,12 +7,12 @@ the verdicts aggregate with :mod:`raif_eval.core.aggregate`. What of a model's o
 :mod:`raif_eval.core.answers`.
 """
 
-from raif_eval.core.aggregate import Metric, Tagged, drfr, mean, pooled_mean, total
+from raif_eval.core.aggregate import Metric, Tagged, drfr, flagged, mean, pooled_mean, total
 from raif_eval.core.benchmark import Benchmark, Breakdown, Option, Protocol
 from raif_eval.core.checks import Check, apply_dependencies, run_rule_checks
 from raif_eval.core.judged import JUDGE_METRICS, Judged, Transcript
 
 __all__ = [
     "JUDGE_METRICS", "Benchmark", "Breakdown", "Check", "Judged", "Metric", "Option", "Protocol", "Tagged",
-    "Transcript", "apply_dependencies", "drfr", "mean", "pooled_mean", "run_rule_checks", "total",
+    "Transcript", "apply_dependencies", "drfr", "flagged", "mean", "pooled_mean", "run_rule_checks", "total",
 ]

@@ -62,3 +62,8 @@ def drfr(per_doc: Iterable[Sequence[Any]]) -> float:
 def total(values: Iterable[float | int]) -> float | int:
     """Sum over documents (counts such as judge parse failures or tokens)."""
     return sum(values)
+
+
+def flagged(values: Iterable[Any]) -> int:
+    """Documents whose value is set (``scoring_failed_docs``: 0, or the error that failed the document)."""
+    return sum(1 for v in values if v)

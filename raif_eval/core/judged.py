@@ -4,7 +4,7 @@ lm-eval hands a task's filter output to ``process_results`` and writes it into t
 ``filtered_resps``, so a judged document travels as text: :meth:`Judged.encode` writes it, :meth:`Judged.decode`
 reads it back (also from samples written by earlier versions, which used the same shape):
 ``{"answer": …, "judge": {<profile, model, endpoint, …>, "verdicts": …, "replies": […], "parse_failures": …,
-"errors": …, "prompt_tokens": …, "completion_tokens": …, "fatal": …}}``, or ``{"answer": …, "judge":
+"errors": …, "prompt_tokens": …, "completion_tokens": …, "fatal": …, "malformed": …}}``, or ``{"answer": …, "judge":
 {"skipped": true}}`` when judging was deferred (``--predict_only``).
 """
 
@@ -28,6 +28,7 @@ class Transcript:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     fatal: str | None = None
+    malformed: int = 0  # judge replies with no usable content (each asked again; see judge_failed_docs)
 
 
 TRANSCRIPT_FIELDS = tuple(f.name for f in fields(Transcript))
@@ -82,6 +83,7 @@ class Judged:
             "judge_failed_docs": int(self.failed),
             "judge_prompt_tokens": t.prompt_tokens,
             "judge_completion_tokens": t.completion_tokens,
+            "judge_malformed": t.malformed,
         }
 
 
@@ -92,4 +94,5 @@ JUDGE_METRICS = (
     Metric("judge_failed_docs", total, higher_is_better=False),
     Metric("judge_prompt_tokens", total, higher_is_better=False),
     Metric("judge_completion_tokens", total, higher_is_better=False),
+    Metric("judge_malformed", total, higher_is_better=False),
 )

@@ -22,6 +22,7 @@ does what a YAML cannot express:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.filters import build_filter_ensemble
 
 from raif_eval import benchmarks, modes
-from raif_eval.core import Benchmark, Judged, Metric, mean, tokens
+from raif_eval.core import Benchmark, Judged, Metric, Tagged, Transcript, flagged, hostile, mean, tokens, total
 from raif_eval.core.answers import has_answer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
@@ -38,7 +39,11 @@ from raif_eval.harness.filters import JudgeFilter, StripThinkFilter
 from raif_eval.judge.preflight import preflight
 from raif_eval.judge import reasoner
 
+log = logging.getLogger(__name__)
 NO_ANSWER = Metric("no_answer", mean, higher_is_better=False)
+HOSTILE_INPUT = Metric("hostile_input", total, higher_is_better=False)
+SCORING_FAILED = Metric("scoring_failed_docs", flagged, higher_is_better=False)
+TASK_METRICS = (NO_ANSWER, HOSTILE_INPUT, SCORING_FAILED)  # every task's, after the benchmark's own
 
 
 class Documents:
@@ -60,26 +65,66 @@ class Documents:
 
 class SampleScorer:
     """``process_results`` of a benchmark: the judged result decoded once, the definition's per-sample values,
-    the judge's bookkeeping, and ``no_answer``."""
+    the judge's bookkeeping, ``no_answer``, ``hostile_input`` and ``scoring_failed_docs``.
+
+    It never raises and never hangs on one document: scoring that fails or outlasts ``RAIF_SCORING_TIMEOUT``
+    (:mod:`raif_eval.core.hostile`) scores the document as failed — every verdict false, every score 0 — logs
+    why, and records the error as the document's ``scoring_failed_docs`` value in the samples."""
 
     def __init__(self, benchmark: Benchmark) -> None:
         self.benchmark = benchmark
 
     def __call__(self, doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
         value = results[0] if results else ""
-        if not self.benchmark.judged:
-            return {**self.benchmark.score(doc, value, None), NO_ANSWER.name: float(not has_answer(value))}
-        judged = Judged.decode(value)
-        if judged is None:  # a filter output that is not ours: nothing was judged
-            judged = Judged(value if isinstance(value, str) else "")
-        return {**self.benchmark.score(doc, judged.answer, judged), **judged.bookkeeping(),
-                NO_ANSWER.name: float(not has_answer(judged.answer))}
+        judged: Judged | None = None
+        if self.benchmark.judged:
+            judged = Judged.decode(value)
+            if judged is None:  # a filter output that is not ours: nothing was judged
+                judged = Judged(value if isinstance(value, str) else "")
+            answer, extra = judged.answer, judged.bookkeeping()
+        else:
+            answer, extra = (value if isinstance(value, str) else ""), {}
+        with hostile.noticing() as notes:
+            try:
+                with hostile.time_limit(hostile.scoring_timeout()):
+                    scores, error = self.benchmark.score(doc, answer, judged), ""
+            except (Exception, hostile.ScoringTimeout) as exc:  # noqa: BLE001 — one document must not cost the run
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.error("%s document %s could not be scored (%s); it counts as failed", self.benchmark.key,
+                          doc.get("doc_id"), error)
+                scores = self.failed(doc, judged)
+        notes += [n for n in hostile.text_notes(answer) if n not in notes]
+        return {**scores, **extra, NO_ANSWER.name: float(not has_answer(answer)),
+                HOSTILE_INPUT.name: int(bool(notes)), SCORING_FAILED.name: error or 0}
+
+    def failed(self, doc: dict[str, Any], judged: Judged | None) -> dict[str, Any]:
+        """The per-sample values of a document that could not be scored: the shape an empty answer scores with
+        the document's verdicts (else with none), every verdict false and every score 0."""
+        try:
+            template = self.benchmark.score(doc, "", judged)
+        except Exception:  # noqa: BLE001 — the verdicts themselves failed it
+            template = self.benchmark.score(doc, "", Judged("", None, Transcript()) if judged else None)
+        return {k: _failed(v) for k, v in template.items()}
 
     def __repr__(self) -> str:
         return f"raif_eval.benchmarks.{self.benchmark.key}.BENCHMARK.score"
 
     def __deepcopy__(self, memo: dict) -> SampleScorer:
         return self
+
+
+def _failed(value: Any) -> Any:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, Tagged):
+        return Tagged(0.0, **value.tags)
+    if isinstance(value, (int, float)):
+        return type(value)(0)
+    if isinstance(value, list):
+        return [_failed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _failed(v) for k, v in value.items()}
+    return value  # None (does not apply) and labels stay
 
 
 def _aggregation(metric: Metric) -> Any:
@@ -100,7 +145,7 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
     config["custom_dataset"] = Documents(benchmark)
     config["process_results"] = SampleScorer(benchmark)
     config["metric_list"] = [{"metric": m.name, "aggregation": _aggregation(m), "higher_is_better": m.higher_is_better}
-                             for m in (*benchmark.all_metrics(settings), NO_ANSWER)]
+                             for m in (*benchmark.all_metrics(settings), *TASK_METRICS)]
     config["generation_kwargs"] = {"max_gen_toks": benchmark.max_gen_toks, **(config.get("generation_kwargs") or {})}
     judge_step = {"function": "raif_judge", "benchmark": benchmark.key, "profile": benchmark.profile(settings),
                   "settings": settings}

@@ -51,6 +51,7 @@ class Reply(NamedTuple):
     # Requests asking for ``logprobs``: the first generated token's alternatives, token -> log-probability
     # (None when the endpoint returned none).
     top_logprobs: dict[str, float] | None = None
+    malformed: int = 0  # attempts whose reply had no usable content (not JSON, not a completion, no text)
 
 
 @dataclass
@@ -139,7 +140,7 @@ class JudgeClient:
                 reply = Reply(text, cached=True, prompt_tokens=hit[1], completion_tokens=hit[2], top_logprobs=top)
                 self.usage.cached += 1
                 return self._done(reply, progress)
-        error = ""
+        error, malformed = "", 0
         body = {"model": self.model, "prompt" if raw else "messages": messages, **params}
         for retry in range(self.config.max_retries + 1):
             if retry:
@@ -166,11 +167,15 @@ class JudgeClient:
                     retry_after = min(exc.retry_after, self.config.max_retry_after) if exc.retry_after else None
                     error, delay = f"HTTP {status}", self._backoff(retry, retry_after)
                     continue
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError, TypeError,
-                        IndexError, AttributeError, OverflowError, RecursionError) as exc:
-                    # connection faults and timeouts; ValueError covers bodies that are not JSON, the others
-                    # bodies that are JSON but not a chat completion
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:  # connection faults, timeouts
                     error, delay = type(exc).__name__, self._backoff(retry, None)
+                    continue
+                except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError,
+                        RecursionError) as exc:
+                    # a malformed reply: ValueError covers bodies that are not JSON, the others bodies that are
+                    # JSON but not a completion with text; asked again, never cached, counted
+                    malformed += 1
+                    error, delay = f"malformed reply: {type(exc).__name__}", self._backoff(retry, None)
                     continue
                 finally:
                     self.in_flight -= 1
@@ -184,10 +189,10 @@ class JudgeClient:
                 stored = json.dumps({"text": text, "top_logprobs": top}) if with_logprobs else text  # ASCII: any token
                 self.cache.put(key, self.model, request, stored, prompt_tokens, completion_tokens)
             return self._done(Reply(text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                                    top_logprobs=top), progress)
+                                    top_logprobs=top, malformed=malformed), progress)
         self.usage.failures += 1
-        return self._done(Reply(None, error=f"gave up after {self.config.max_retries + 1} attempts ({error})"),
-                          progress)
+        return self._done(Reply(None, error=f"gave up after {self.config.max_retries + 1} attempts ({error})",
+                                malformed=malformed), progress)
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         jitter = random.uniform(0, min(MAX_BACKOFF_S, self.config.backoff * 2**retry))

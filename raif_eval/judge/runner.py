@@ -148,6 +148,7 @@ class DocJudge:
         t.errors += reply.text is None
         t.prompt_tokens += reply.prompt_tokens
         t.completion_tokens += reply.completion_tokens
+        t.malformed += reply.malformed
 
 
 Program = Callable[..., Awaitable[Any]]
