@@ -22,7 +22,7 @@ USAGE = (("judge_parse_failures", "parse failures"), ("judge_parse_failure_rate"
          ("judge_failed_docs", "failed docs"), ("judge_prompt_tokens", "prompt tokens"),
          ("judge_completion_tokens", "completion tokens"), ("judge_missing", "missing judgments"),
          ("judge_unparsed", "unparsed"), ("judge_fallback", "fallback parses"),
-         ("judge_unknown_rules", "unknown rules"))
+         ("judge_unknown_rules", "unknown rules"), ("judge_malformed", "malformed replies"))
 
 
 def judge_usage(results: dict[str, Any]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pandas as pd
 from tabulate import tabulate
 
 from raif_eval.benchmarks import BENCHMARKS
+from raif_eval.core.tables import FILTER
 from raif_eval.reports.model import MISSING, UNSCORABLE, Table1, rank
 from raif_eval.reports.runs import OFFICIAL, Run, protocol_suffix
 
@@ -64,6 +65,20 @@ def judge_notes(run: Run) -> set[str]:
             for config in run.results.get("configs", {}).values()} - {None}
 
 
+def health_notes(run: Run) -> list[str]:
+    """Documents that could not be scored, and hostile inputs, per task (0 on a healthy run)."""
+    out = []
+    for task, values in sorted((run.results.get("results") or {}).items()):
+        failed, hostile = (values.get(f"{name},{FILTER}") for name in ("scoring_failed_docs", "hostile_input"))
+        if isinstance(failed, (int, float)) and failed > 0:
+            out.append(f"{run.label} / {task}: {failed:g} document(s) could not be scored and count as failed "
+                       f"(the samples' scoring_failed_docs holds each error).")
+        if isinstance(hostile, (int, float)) and hostile > 0:
+            out.append(f"{run.label} / {task}: {hostile:g} hostile answer(s) scored as the official checkers do "
+                       f"(unencodable or invisible-only text, nesting beyond Python's parsers).")
+    return out
+
+
 def build(runs: list[Run], baseline: str = "I/O") -> Table1:
     rows = {(run.model, run.method): cells(run) for run in runs}
     names = [name for _, name in COLUMNS]
@@ -103,6 +118,8 @@ def build(runs: list[Run], baseline: str = "I/O") -> Table1:
                      "official scorers; compare such rows with each other and with the paper's Table 1.")
     for note in sorted(set().union(*(judge_notes(run) for run in runs))):
         notes.append(note)
+    for run in runs:
+        notes.extend(health_notes(run))
     return Table1(frame=frame, delta=delta, marks=marks, baseline=baseline, notes=notes, unscorable=unscorable,
                   documents=table_documents)
 

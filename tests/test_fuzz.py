@@ -115,8 +115,9 @@ ROUGE_PIECES = ["a", "b", "cat", " ", ".", "。", "中", "文", "!", "\n", "the"
 
 
 @EQUIVALENCE
-@given(joined(ROUGE_PIECES, 12), joined(ROUGE_PIECES, 40))
-def test_cfbench_similarity_shortcut_gives_rouge_verdicts(hypothesis, reference):
+@given(joined(ROUGE_PIECES, 12), joined(ROUGE_PIECES, 40), st.integers(0, 2))
+def test_cfbench_similarity_gives_rouge_chineses_verdicts(hypothesis, other, how):
+    reference = (other, hypothesis + other[:3], other[:2] + hypothesis)[how]  # near matches too
     cut, rouge = cfbench._rouge()
 
     def upstream():
@@ -132,7 +133,8 @@ def test_cfbench_similarity_shortcut_gives_rouge_verdicts(hypothesis, reference)
 
 
 JSON_PIECES = ["{", "}", "[", "]", '"a"', ":", ",", "1", "-0", "1e400", "NaN", "Infinity", " ", "\n", "true", "null",
-               '"\\u2028"', '"\\ud800"', "0x1", ".5", "'s'", '"k"', "2.0", "\t", "\u2028", '"\\n"']
+               '"\\u2028"', '"\\ud800"', "0x1", ".5", "'s'", '"k"', "2.0", "\t", "\u2028", '"\\n"', "\ufeff", "\u3000",
+               "\xa0", "\u200b", "//c\n", "/*c*/", "\x0b"]
 
 
 @EQUIVALENCE

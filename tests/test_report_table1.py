@@ -185,3 +185,17 @@ def test_predict_only_results_wait_for_the_judge_and_do_not_make_rows(tmp_path):
     (folder / "results_2026-01-01T00-10-00.json").write_text(json.dumps(scored))
     runs = load_runs([tmp_path / "run"])
     assert len(runs) == 1 and runs[0].path.name == "results_2026-01-01T00-10-00.json"
+
+
+def test_documents_that_could_not_be_scored_and_hostile_answers_are_noted(tmp_path):
+    write_run(tmp_path / "a", "Qwen2.5-7B-Instruct", "I/O", PAPER["Qwen2.5-7B-Instruct", "I/O"][0])
+    [path] = (tmp_path / "a").glob("*.json")
+    results = json.loads(path.read_text())
+    results["results"]["raif_ifeval"].update({"scoring_failed_docs,raif": 2, "hostile_input,raif": 0})
+    results["results"]["raif_cello"].update({"scoring_failed_docs,raif": 0, "hostile_input,raif": 3})
+    path.write_text(json.dumps(results))
+    notes = t1.build(load_runs([tmp_path])).notes
+    assert [n for n in notes if "could not be scored" in n] == [
+        "Qwen2.5-7B-Instruct / I/O / raif_ifeval: 2 document(s) could not be scored and count as failed (the "
+        "samples' scoring_failed_docs holds each error)."]
+    assert len([n for n in notes if "3 hostile answer(s)" in n and "raif_cello" in n]) == 1

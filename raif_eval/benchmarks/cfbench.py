@@ -120,28 +120,64 @@ def _rouge():
     return jieba.cut, Rouge()
 
 
-def _similar(hypothesis: str, reference: str, memo: dict[str, tuple[str, int]]) -> bool:
+def _similar(hypothesis: str, reference: str, memo: dict) -> bool:
     """RAIF's ``eval_preds_gts(...)['rouge-l']['f'] > 0.5`` on jieba tokens; raises where rouge_chinese raises (an
     empty hypothesis or reference), which RAIF's parser turns into an unparsed reply.
 
-    rouge_chinese's ROUGE-L F is ``2 * LCS / (n + m)`` (n, m: the two word counts; less its epsilon), so at most
-    ``2 * min / (n + m)``, which is 0.5 or less once one text has three times the other's words. Then the
-    verdict is known without the n x m LCS table that rouge_chinese fills in Python (minutes for a judge reply
-    that loops for 256 KB against a criterion)."""
-    (hypothesis, n), (reference, m) = _tokens(hypothesis, memo), _tokens(reference, memo)
-    if n and m and max(n, m) >= 3 * min(n, m):
+    rouge_chinese's ROUGE-L F is computed here as rouge_chinese computes it (its sentence cut and words, the LCS of
+    the two word lists, ``2 * (p * r) / (p + r + 1e-8)``): its own call costs ~80 µs of Python per pair, and RAIF's
+    parser compares every block of a reply with every criterion (a 256 KB reply of short lines: ~400,000 pairs).
+    Words and verdicts are memoised per reply (``memo``). F is at most ``2 * min / (n + m)`` (n, m: the word
+    counts), 0.5 or less once one text has three times the other's words: then no LCS is needed.
+
+    The one cap: a text over :data:`LONG_BLOCK` characters (criteria are a few hundred) is not similar, without
+    jieba's cut of it (seconds per 100 KB of Chinese). Each whitespace-separated run and each punctuation mark is
+    at least one jieba word, so such a text of natural language has far over three times a criterion's words and
+    the verdict is rouge_chinese's; it differs only for a text of a few words of thousands of characters each."""
+    key = ("similar", hypothesis, reference)
+    if key not in memo:
+        memo[key] = _rouge_l_above_half(hypothesis, reference, memo)
+    return memo[key]
+
+
+LONG_BLOCK = 20_000
+
+
+def _rouge_l_above_half(hypothesis: str, reference: str, memo: dict) -> bool:
+    short, long = sorted((hypothesis, reference), key=len)
+    if len(long) > LONG_BLOCK and long.strip():
+        if not _words(short, memo):
+            raise ValueError("Collections must contain at least 1 sentence.")  # rouge_chinese's, on the empty side
         return False
-    return _rouge()[1].get_scores(hypothesis, reference)[0]["rouge-l"]["f"] > 0.5
+    hyp, ref = _words(hypothesis, memo), _words(reference, memo)
+    if not hyp or not ref:
+        raise ValueError("Collections must contain at least 1 sentence.")
+    n, m = len(hyp), len(ref)
+    if max(n, m) >= 3 * min(n, m):
+        return False
+    llcs = _lcs_length(ref, hyp)
+    r_lcs, p_lcs = llcs / m, llcs / n
+    return 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8)) > 0.5
 
 
-def _tokens(text: str, memo: dict[str, tuple[str, int]]) -> tuple[str, int]:
-    """``text`` as jieba tokens joined by spaces, and the word count rouge_chinese's ROUGE-L divides by (its
-    sentence cut, then words split on spaces); memoised for one reply (each block meets every criterion)."""
+def _words(text: str, memo: dict) -> tuple[str, ...]:
+    """The words rouge_chinese's ROUGE-L compares, of ``text`` cut by jieba and joined by spaces: its sentence
+    cut, each sentence's whitespace collapsed, then split on spaces (empty: no sentence, where it raises)."""
     if text not in memo:
         cut, rouge = _rouge()
-        joined = " ".join(cut(text))
-        memo[text] = joined, sum(len(" ".join(s.split()).split(" ")) for s in rouge.cut_sent(joined) if len(s) > 0)
+        sentences = [" ".join(s.split()) for s in rouge.cut_sent(" ".join(cut(text))) if len(s) > 0]
+        memo[text] = tuple(word for s in sentences for word in s.split(" "))
     return memo[text]
+
+
+def _lcs_length(x: Sequence[str], y: Sequence[str]) -> int:
+    previous = [0] * (len(y) + 1)
+    for a in x:
+        current = [0]
+        for j, b in enumerate(y):
+            current.append(previous[j] + 1 if a == b else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
 
 
 def _split_block(block: str, strip_tab_parts: bool) -> list[str]:
@@ -163,7 +199,7 @@ def parse_lenient(reply: str | None, criteria_texts: Sequence[str]) -> list[str]
     if reply is None or reply == ERROR_TEXT:
         return None
     criteria = [c.strip() for c in criteria_texts]
-    memo: dict[str, tuple[str, int]] = {}
+    memo: dict = {}  # words and verdicts of this reply's texts (see _similar)
     try:
         blocks = reply.split("\n\n") if "\n\n" in reply else reply.split("\n")
         blocks = [b.strip() for b in blocks if b.strip()]

@@ -69,9 +69,9 @@ def messages_text(messages: list[dict[str, str]]) -> str:
     return "".join(m["content"] + "\n" for m in messages if m.get("content") is not None)
 
 
-# Cuts tried one by one (what real responses need), for texts up to EXACT_CHARS; beyond, bisection keeps an
-# enormous (untrusted) text cheap.
-EXACT_CUTS, EXACT_CHARS = 64, 200_000
+# Cuts tried one by one (what real responses need: RAIF's budgets stop generation near 64 K characters), for texts
+# up to EXACT_CHARS; beyond, bisection keeps an enormous (untrusted) text cheap.
+EXACT_CUTS, EXACT_CHARS = 64, 65_536
 
 
 def truncate_while(text: str, too_long: Callable[[str], bool], step: int) -> str:

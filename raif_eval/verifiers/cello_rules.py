@@ -41,7 +41,10 @@ SENTENCE_KINDS = ("sentence-max", "sentence-min", "sentence-min-max", "sentence-
 RESOLVE_TYPES = {"json": dict, "dict": dict, "list": list, "tuple": tuple}
 
 _CJK = re.compile("[\u4e00-\u9fa5]")
-_ZH_SENTENCE = re.compile(r"[^。！？；\n]+[。！？；\n]")
+# upstream counts re.findall(r"[^。！？；\n]+[。！？；\n]"): each match is a run of other characters and the mark
+# that ends it, so the count is that of marks right after another character — the same number, found without
+# upstream's rescan to the end of the text from every character (minutes on 256 KB without a mark)
+_ZH_SENTENCE = re.compile(r"[^。！？；\n][。！？；\n]")
 _NUMBER = re.compile(r"\d+")
 
 Criteria = Sequence[Mapping[str, Any]]

@@ -181,9 +181,14 @@ def _word_tokenizers() -> tuple[Any, Any]:
 
 
 def _capital_words(args: dict[str, Any], text: str) -> bool:
-    """The count of all-capital words of ``nltk.word_tokenize(text)`` against ``capital_frequency``: sentence by
-    sentence as word_tokenize goes, each distinct sentence tokenised once, stopping at the threshold."""
+    """The count of all-capital words of ``nltk.word_tokenize(text)`` against ``capital_frequency``: none to count
+    where the text has fewer upper-case characters than the threshold; else sentence by sentence as word_tokenize
+    goes, each distinct sentence tokenised once, stopping at the threshold."""
     relation, threshold = args["capital_relation"], args["capital_frequency"]
+    # a capital word holds an upper-case character, and tokens never share one: with fewer upper-case characters
+    # than the threshold, so are the capital words
+    if sum(map(str.isupper, text)) < threshold:
+        return _compare(0, relation, threshold)
     sentences, words = _word_tokenizers()
     counts: dict[str, int] = {}
     count = 0
