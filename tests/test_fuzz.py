@@ -134,7 +134,7 @@ def test_cfbench_similarity_gives_rouge_chineses_verdicts(hypothesis, other, how
 
 JSON_PIECES = ["{", "}", "[", "]", '"a"', ":", ",", "1", "-0", "1e400", "NaN", "Infinity", " ", "\n", "true", "null",
                '"\\u2028"', '"\\ud800"', "0x1", ".5", "'s'", '"k"', "2.0", "\t", "\u2028", '"\\n"', "\ufeff", "\u3000",
-               "\xa0", "\u200b", "//c\n", "/*c*/", "\x0b"]
+               "\xa0", "\u200b", "//c\n", "/*c*/", "\x0b", '"\\ud83d\\ude00"', '"\\uDBFF"', "[" * 30, "]" * 30]
 
 
 @EQUIVALENCE

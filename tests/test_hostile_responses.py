@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from helpers import run_cli
 from raif_eval.benchmarks import ifeval
 
@@ -100,3 +102,30 @@ def test_invisible_and_replaced_answers_are_counted_as_hostile_but_keep_their_ve
         out = scorer(doc, [answer])
         assert out["hostile_input"] == hostile, answer
         assert out["prompt_level_strict_acc"] is True  # as the official checker: no comma in it
+
+
+def test_the_scoring_time_limit_restores_the_handler_and_outlasts_a_swallowed_timeout(monkeypatch):
+    import signal
+    import time
+
+    from raif_eval.core import hostile
+
+    before = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(hostile.ScoringTimeout):
+        with hostile.time_limit(0.2):
+            try:
+                while True:  # a library's bare except swallows the first one; the interval timer comes back
+                    time.sleep(0.01)
+            except BaseException:  # noqa: BLE001
+                pass
+            while True:
+                time.sleep(0.01)
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    start = time.perf_counter()
+    with hostile.time_limit(0.1):
+        with hostile.uninterrupted():  # one-time set-up finishes
+            time.sleep(0.4)
+    assert time.perf_counter() - start >= 0.4
+    for value, limit in (("inf", 0.0), ("1e12", 0.0), ("-1", 0.0), ("abc", 60.0), ("2.5", 2.5)):
+        monkeypatch.setenv("RAIF_SCORING_TIMEOUT", value)
+        assert hostile.scoring_timeout() == limit

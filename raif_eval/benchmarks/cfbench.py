@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, mean, tokens, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, hostile, mean, tokens, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -117,6 +117,8 @@ def _rouge():
     from rouge_chinese import Rouge
 
     jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
+    with hostile.uninterrupted():
+        jieba.initialize()  # its dictionary, which it would load on the first cut
     return jieba.cut, Rouge()
 
 

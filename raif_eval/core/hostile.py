@@ -31,36 +31,60 @@ class ScoringTimeout(BaseException):
 
 
 def scoring_timeout() -> float:
-    """Seconds one document's scoring may take (``RAIF_SCORING_TIMEOUT``; 0 or less: no limit)."""
+    """Seconds one document's scoring may take (``RAIF_SCORING_TIMEOUT``; 0, less, or more than a day: no
+    limit)."""
     try:
-        return float(os.environ.get("RAIF_SCORING_TIMEOUT", DEFAULT_SCORING_TIMEOUT_S))
+        seconds = float(os.environ.get("RAIF_SCORING_TIMEOUT", DEFAULT_SCORING_TIMEOUT_S))
     except ValueError:
         return DEFAULT_SCORING_TIMEOUT_S
+    return seconds if 0 < seconds <= 86_400 else 0.0
+
+
+_state = {"protected": 0}  # > 0 inside one-time set-up, which a timer must not cut off halfway
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """One-time set-up (loading a model, a profile table, a tokenizer) that :func:`time_limit` lets finish: cut
+    off halfway, it would stay half done for the rest of the run."""
+    _state["protected"] += 1
+    try:
+        yield
+    finally:
+        _state["protected"] -= 1
 
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise :class:`ScoringTimeout` in the block after ``seconds``, where a timer can interrupt it (see the module
-    docstring); a timer someone else armed is left alone, and the block then runs unlimited."""
-    usable = (seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    docstring), and again every half second should the block swallow it; never inside an import or
+    :func:`uninterrupted` set-up (the timer waits for them). A timer someone else armed is left alone, and the
+    block then runs unlimited."""
+    usable = (0 < seconds <= 86_400 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
               and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
     if not usable:
         yield
         return
+    done = False
 
     def expire(signum, frame):
-        if _importing(frame):  # a module half imported stays broken for the whole run: let the import finish
-            signal.setitimer(signal.ITIMER_REAL, 0.05)
+        if done:
+            return
+        if _state["protected"] or _importing(frame):  # let it finish; the interval timer comes back
             return
         raise ScoringTimeout(f"scoring took longer than {seconds:g} s (RAIF_SCORING_TIMEOUT)")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.5)
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        done = True  # from here on the handler does nothing, whenever the signal lands
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
 
 def _importing(frame) -> bool:

@@ -103,7 +103,11 @@ class SampleScorer:
         try:
             template = self.benchmark.score(doc, "", judged)
         except Exception:  # noqa: BLE001 — the verdicts themselves failed it
-            template = self.benchmark.score(doc, "", Judged("", None, Transcript()) if judged else None)
+            try:
+                template = self.benchmark.score(doc, "", Judged("", None, Transcript()) if judged else None)
+            except Exception:  # noqa: BLE001 — the document itself: it adds to no metric but the count
+                log.exception("%s document %s cannot be scored at all", self.benchmark.key, doc.get("doc_id"))
+                return {}
         return {k: _failed(v) for k, v in template.items()}
 
     def __repr__(self) -> str:

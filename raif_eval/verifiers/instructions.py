@@ -55,7 +55,7 @@ def init_langdetect() -> None:
     global _langdetect_ready
     if _langdetect_ready:
         return
-    with _langdetect_lock:
+    with _langdetect_lock, hostile.uninterrupted():  # a half-loaded profile table would stay for the run
         if not _langdetect_ready:
             from langdetect import DetectorFactory, detector_factory
 
@@ -167,8 +167,10 @@ def _sentences(args: dict[str, Any], text: str) -> bool:
     relation, threshold = args["relation"], args["num_sentences"]
     if relation not in ("less than", "at least"):
         return False
-    # the very tokenizer upstream's count_sentences loads
-    spans = _sentence_spans(instructions_util._get_sentence_tokenizer(), text)  # noqa: SLF001
+    # the very tokenizer upstream's count_sentences loads, loaded on first use
+    with hostile.uninterrupted():
+        tokenizer = instructions_util._get_sentence_tokenizer()  # noqa: SLF001
+    spans = _sentence_spans(tokenizer, text)
     return _compare(sum(1 for _ in itertools.islice(spans, max(threshold, 0))), relation, threshold)
 
 
@@ -177,7 +179,8 @@ def _word_tokenizers() -> tuple[Any, Any]:
     """``nltk.word_tokenize``'s two tokenizers: English punkt for sentences, then NLTK's Treebank variant."""
     from nltk.tokenize import NLTKWordTokenizer, PunktTokenizer
 
-    return PunktTokenizer("english"), NLTKWordTokenizer()
+    with hostile.uninterrupted():
+        return PunktTokenizer("english"), NLTKWordTokenizer()
 
 
 def _capital_words(args: dict[str, Any], text: str) -> bool:
