@@ -266,7 +266,7 @@ def read_lenient(text: str) -> Any:
         text = text[text.find(BARE_FENCE) + len(BARE_FENCE):text.rfind(FENCE_END)]
     while "\n\n" in text:
         text = text.replace("\n\n", "\n")
-    for read in (_json5, _yaml_without_aliases, ast.literal_eval):
+    for read in (_json5, _yaml_without_aliases, _literal):
         try:
             return read(text)
         except Exception:  # noqa: BLE001 — any failure moves on to the next reader, as RAIF's
@@ -314,7 +314,7 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 # RAIF's readers after JSON — json5 and PyYAML, both pure Python — cost ~40 and ~12 µs a byte, and PyYAML far more
 # on nested flow collections (2 s for 10 KB of "[[{"; libyaml is quadratic there too). Past these bounds a reply
-# is not read by them (it is left to ast.literal_eval, then unparsed): no judgement RAIF's judges write is 10 K
+# is not read by them, nor by ast.literal_eval (unparsed): no judgement RAIF's judges write is 10 K
 # characters of non-JSON, or nested 256 deep (PyYAML's own recursion stops near 330).
 LENIENT_CHARS, LENIENT_DEPTH = 10_000, 256
 
@@ -322,6 +322,11 @@ LENIENT_CHARS, LENIENT_DEPTH = 10_000, 256
 def _bounded(text: str) -> None:
     if len(text) > LENIENT_CHARS or _flow_depth(text) > LENIENT_DEPTH:
         raise ValueError("not read: over the lenient readers' bounds")
+
+
+def _literal(text: str) -> Any:
+    _bounded(text)  # Python's parser builds the whole tree first: ~1 GB for 4 MB
+    return ast.literal_eval(text)
 
 
 def _yaml_without_aliases(text: str) -> Any:

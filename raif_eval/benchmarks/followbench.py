@@ -12,7 +12,6 @@ with a hard value of exactly 1, averaged over groups.
 
 from __future__ import annotations
 
-import ast
 import json
 import math
 from collections import defaultdict
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, mean, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, hostile, mean, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
@@ -82,7 +81,7 @@ ACCEPTED = {
 def _literal_list(text: str) -> Any:
     # Upstream eval()s the judge's bracketed text. literal_eval reads every list literal the same way and runs no
     # code; only an expression such as "['YES'] + ['NO']" (valid to eval, never seen from a judge) differs.
-    return ast.literal_eval(text)
+    return hostile.literal_eval(text)
 
 
 def bracketed_span(line: str) -> str | None:

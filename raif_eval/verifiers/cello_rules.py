@@ -21,7 +21,6 @@ prescribed phrase present; ``cello:word_count``: a CJK-character limit met).
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 import string
@@ -32,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from raif_eval.core import hostile
 from raif_eval.verifiers.base import Verifier
 
 NULL = "NULL"
@@ -137,7 +137,7 @@ def resolve_score(answer: Any, criteria: Criteria) -> float | None:
     wanted = entry["limit"]
     try:
         if isinstance(wanted, str) and wanted in RESOLVE_TYPES:
-            return float(isinstance(ast.literal_eval(answer), RESOLVE_TYPES[wanted]))
+            return float(isinstance(hostile.literal_eval(answer), RESOLVE_TYPES[wanted]))
         if wanted == "xml":
             ET.fromstring(answer)
             return 1.0
