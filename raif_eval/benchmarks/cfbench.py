@@ -157,9 +157,14 @@ def _rouge_l_above_half(hypothesis: str, reference: str, memo: dict) -> bool:
     n, m = len(hyp), len(ref)
     if max(n, m) >= 3 * min(n, m):
         return False
-    llcs = _lcs_length(ref, hyp)
-    r_lcs, p_lcs = llcs / m, llcs / n
-    return 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8)) > 0.5
+
+    def f(llcs: int) -> float:  # rouge_chinese's F, which grows with the LCS length
+        r_lcs, p_lcs = llcs / m, llcs / n
+        return 2.0 * ((p_lcs * r_lcs) / (p_lcs + r_lcs + 1e-8))
+
+    if f(sum((Counter(hyp) & Counter(ref)).values())) <= 0.5:  # the LCS is at most the words they share
+        return False
+    return f(_lcs_length(ref, hyp)) > 0.5
 
 
 def _words(text: str, memo: dict) -> tuple[str, ...]:
@@ -173,13 +178,15 @@ def _words(text: str, memo: dict) -> tuple[str, ...]:
 
 
 def _lcs_length(x: Sequence[str], y: Sequence[str]) -> int:
-    previous = [0] * (len(y) + 1)
-    for a in x:
-        current = [0]
-        for j, b in enumerate(y):
-            current.append(previous[j] + 1 if a == b else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]
+    """The length of the longest common subsequence, bit-parallel (Allison and Dix): one bit per word of ``x``."""
+    masks: dict[str, int] = {}
+    for i, word in enumerate(x):
+        masks[word] = masks.get(word, 0) | 1 << i
+    row, full = 0, (1 << len(x)) - 1
+    for word in y:
+        both = masks.get(word, 0) | row
+        row = both & ~(both - ((row << 1) | 1)) & full
+    return row.bit_count()
 
 
 def _split_block(block: str, strip_tab_parts: bool) -> list[str]:
