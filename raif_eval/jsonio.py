@@ -29,9 +29,9 @@ def read_json(path: Path, what: str, kind: type = dict) -> Any:
     return value
 
 
-def read_jsonl(path: Path, what: str, kinds: tuple[type, ...] = (dict,)) -> list[Any]:
+def read_jsonl(path: Path, what: str, kinds: tuple[type, ...] = (dict,), numbered: bool = False) -> list[Any]:
     """The JSON objects of the lines of ``path``, one per non-empty line (``kinds``: the JSON types a line may
-    hold; objects by default)."""
+    hold; objects by default); ``numbered``: ``(line number, object)`` pairs, for messages about a row."""
     rows = []
     try:
         with path.open(encoding="utf-8") as fh:
@@ -45,7 +45,7 @@ def read_jsonl(path: Path, what: str, kinds: tuple[type, ...] = (dict,)) -> list
                 if not isinstance(row, kinds):
                     raise RaifError(f"{path}:{lineno} is not {what} (a JSON {type(row).__name__}, not "
                                     f"{_wanted(kinds)})")
-                rows.append(row)
+                rows.append((lineno, row) if numbered else row)
     except (OSError, UnicodeDecodeError) as exc:
         raise RaifError(f"{path} is not {what} ({type(exc).__name__}: {str(exc)[:200]})") from None
     return rows

@@ -363,13 +363,10 @@ def _jsonl_rows(value: str, flag: str, what: str, kinds: tuple[type, ...] = (dic
 
     path = _existing(value, flag, what)
     try:
-        rows = read_jsonl(path, what, kinds)
+        return read_jsonl(path, what, kinds, numbered=True)
     except RaifError as exc:
         fix = "; fix or remove that line" if str(exc).startswith(f"{path}:") else ""
         raise RaifError(f"{flag} {exc}{fix}") from None
-    with path.open(encoding="utf-8") as fh:  # the lines read_jsonl kept
-        numbers = [n for n, line in enumerate(fh, 1) if line.strip()]
-    return list(zip(numbers, rows))
 
 
 def _row_error(flag: str, value: str, lineno: int | str, problem: str) -> RaifError:
