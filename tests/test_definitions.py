@@ -58,7 +58,7 @@ def test_the_task_class_completes_the_config_from_the_definition(task_manager):
     cfbench, followbench, ifeval = (loaded[t] for t in ("raif_cfbench", "raif_followbench_zh", "raif_ifeval"))
     names = [m["metric"] for m in cfbench.config.metric_list]
     assert names == [m.name for m in BENCHMARKS["cfbench"].all_metrics()] + ["no_answer", "hostile_input",
-                                                                                    "scoring_failed_docs"]
+                                                                                    "scoring_failed_docs", "checks"]
     steps = [s["function"] for s in cfbench.config.filter_list[0]["filter"]]
     assert steps == ["raif_strip_think", "take_first", "raif_judge"]
     judge_step = followbench.config.filter_list[0]["filter"][-1]

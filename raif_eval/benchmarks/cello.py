@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Metric, Option, Tagged
+from raif_eval.core import Benchmark, Breakdown, Metric, Option, Tagged, taxonomy
 from raif_eval.core.benchmark import OFFICIAL, PAPER, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.verifiers.cello_rules import nanmean
@@ -264,6 +264,29 @@ def grid(samples: list[dict[str, Any]]):
     return frame(rows, ("task_file",))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# A criterion list → type. Input_depdent_query asks for what the input holds (its keywords stand for that
+# content), Task_prescribed_phrases for phrases the task prescribes.
+TAXONOMY = {"Answer_format": "format", "Input_depdent_query": "content", "Task_prescribed_phrases": "lexical",
+            "Count_limit": "length"}
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    """The criteria whose list is not all NULL (one whose verifier still gives no value is logged unscored)."""
+    record = doc_record(doc)
+    applies = [c for c in CRITERIA if any(isinstance(e, Mapping) and e.get("criterion") != "NULL"
+                                          for e in record.get(CRITERION_LISTS[c]) or [])]
+    return taxonomy.flat([taxonomy.Constraint(c, (CRITERION_LISTS[c],), "rule") for c in applies])
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None = None) -> list[float | None]:
+    return [values.get(f"cello_{c.check}") for c in structure(doc).constraints]
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per criterion list that applies, its score in [0, 1]")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="CELLO", column="CELLO",
     documents=documents, score=score_doc, max_gen_toks=2048,
@@ -280,4 +303,5 @@ BENCHMARK = Benchmark(
     breakdowns=(Breakdown("CELLO by task file and criterion", grid),),
     # RAIF sends CELLO as conversations: no system message.
     protocols=(OFFICIAL, paper_protocol(budget_divisor=1.3, defaults={"cello_revise_against": "previous_turn"})),
+    constraints=CONSTRAINTS,
 )

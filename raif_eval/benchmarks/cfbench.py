@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, hostile, mean, tokens, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, hostile, mean, taxonomy, tokens, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -466,6 +466,58 @@ def by_constraint(samples: list[dict[str, Any]]):
     return frame(rows, ("by", "label"))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# "<type>/<subtype>" of a criterion → type. 内容约束 (content) splits: 词法 (lexical) is `lexical`, the rest `content`;
+# 否定约束 (negation: what must not appear or be done) and 指定动作/专业约束 (prescribed actions, domain expertise)
+# are `content`; 场景约束 (task, role, situation) is `situation`; 语言约束 (pragmatic, syntactic, phonological,
+# morphological) is `language`; 不合理约束 (an unreasonable demand to recognise and explain) is `utility`.
+# A criterion without a type (129 of 4,237, 127 of them 主需 "is an answer to …" / "agrees with the reference")
+# is `utility`.
+UNTYPED = "(untyped)"
+TAXONOMY = {
+    "内容约束/元素内容约束": "content", "内容约束/语义内容约束": "content", "内容约束/其他内容约束": "content",
+    "内容约束/词法内容约束": "lexical",
+    "否定约束/否定约束": "content",
+    "指定动作约束/其他专业约束/指定动作约束": "content", "指定动作约束/其他专业约束/其他专业约束": "content",
+    "数值约束/单词数值约束": "length", "数值约束/句子数值约束": "length", "数值约束/段落数值约束": "length",
+    "数值约束/文档数值约束": "length", "数值约束/其他数值约束": "length",
+    "格式约束/自定义格式约束": "format", "格式约束/基础格式约束": "format", "格式约束/其他格式约束": "format",
+    "格式约束/特殊场景格式约束": "format", "格式约束/形式文体约束": "format", "格式约束/语义内容约束": "format",
+    "风格约束/形式文体约束": "style", "风格约束/语气情感约束": "style", "风格约束/作者文风约束": "style",
+    "风格约束/受众风格约束": "style", "风格约束/其他风格约束": "style",
+    "场景约束/任务场景约束": "situation", "场景约束/角色场景约束": "situation", "场景约束/复杂情境推理": "situation",
+    "语言约束/语用语言约束": "language", "语言约束/句法学语言约束": "language", "语言约束/音节学语言约束": "language",
+    "语言约束/形态学语言约束": "language", "语言约束/其他语言约束": "language", "语言约束/自定义格式约束": "language",
+    "example约束/example约束": "example",
+    "不合理约束/不合理约束": "utility",
+    UNTYPED: "utility",
+}
+
+
+def criterion_label(criterion: Sequence[Any]) -> str:
+    kind = "/".join(str(part) for part in criterion[2:4] if part)
+    return kind or UNTYPED
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    return taxonomy.flat([taxonomy.Constraint(str(i), (criterion_label(c),), "judge")
+                          for i, c in enumerate(doc_record(doc)["criteria"])])
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[float | None]:
+    """The judge's score per criterion; none attributable for a fallback reply (its 1-scores are not aligned with
+    the criteria); all failed for an unreadable or missing one, as CSR counts it."""
+    n = len(doc_record(doc)["criteria"])
+    verdicts = verdicts_or_failure(judged.verdicts if judged is not None else None)
+    if verdicts["parsing"] == PARSED and len(verdicts["scores"]) == n:
+        return [float(s) for s in verdicts["scores"]]
+    return [False if verdicts["parsing"] == UNPARSED else None] * n
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per criterion (type/subtype), the judge's 0/1; And by count")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="CFBench", column="CF Bench",
     documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
@@ -477,4 +529,5 @@ BENCHMARK = Benchmark(
     ),
     breakdowns=(Breakdown("CFBench by constraint type, priority and split", by_constraint),),
     protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3)),
+    constraints=CONSTRAINTS,
 )

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, total
+from raif_eval.core import (Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, taxonomy,
+                            total)
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.errors import DataError, RaifError
@@ -501,6 +502,49 @@ def by_structure(samples: list[dict[str, Any]]):
     return frame(rows, ("table", "label"))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# The 19 constraint dimensions of ComplexBench's taxonomy (Lexical, Structure, Semantic, Utility) → type; the
+# module docstring of raif_eval.core.taxonomy says where the two taxonomies differ.
+TAXONOMY = {
+    "Word Matching": "lexical", "Keywords": "lexical",
+    "JSON Format": "format", "Markdown Format": "format", "Bullets Format": "format", "Start with": "format",
+    "End with": "format", "Punctuation": "format", "Template": "format",
+    "Length": "length",
+    "Language Style": "style", "Sentiment": "style", "Personalization": "situation", "Topic": "content",
+    "Helpfulness": "utility", "Supportiveness": "utility", "Consistency": "utility", "Factuality": "utility",
+    "Target Language": "language",
+}
+COMPOSITION = {"And": "And", "Chain": "Chain", "Selection": "Selection", "Selection_and_Chain": "nested",
+               "Single": "single"}
+
+
+def composition(category: str) -> tuple[str, int]:
+    """An instruction's category as (composition, depth): ``Chain_2`` → (Chain, 2), ``And`` → (And, 1)."""
+    name, _, depth = str(category).rpartition("_")
+    if not depth.isdigit():
+        name, depth = str(category), "1"
+    return COMPOSITION.get(name, taxonomy.UNMAPPED), int(depth)
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    record = doc_record(doc)
+    kind, depth = composition(record["category"])
+    return taxonomy.Structure(kind, depth, tuple(
+        taxonomy.Constraint(str(q["point_id"]), tuple(q["constraint_dimensions"]), "rule" if q.get("rule") else "judge")
+        for q in record["scoring_questions"]))
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool]:
+    """Verdicts after the dependencies, met only when exactly True (DRFR's reading of an unknown rule's 2); an
+    instruction left out under ``complexbench_missing=drop`` has none (its checks are logged unscored)."""
+    return [v is True for v in values.get("drfr") or []]
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per scoring question (each of its dimensions), the category's "
+                                     "composition and nesting depth")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="ComplexBench", column="Complex Bench",
     documents=documents, score=score_doc, judge=judge, max_gen_toks=2048,
@@ -520,4 +564,5 @@ BENCHMARK = Benchmark(
     breakdowns=(Breakdown("ComplexBench by category, task type, constraint type and dimension", by_structure),),
     protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, budget_divisor=1.3,
                                   defaults={"complexbench_data_file": "data_release", "complexbench_missing": "drop"})),
+    constraints=CONSTRAINTS,
 )

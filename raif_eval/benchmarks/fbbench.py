@@ -31,8 +31,8 @@ from typing import Any, NamedTuple
 import yaml
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, document, paper_protocol
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, taxonomy
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -545,6 +545,39 @@ def tables(samples: list[dict[str, Any]]):
     return frame(rows, ("table", "label"))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# Checklist items are free text with no constraint type in the data (their dialogue's feedback and error types
+# describe the user's turn, not the item), so every item is `feedback`, labelled with its dialogue's bench type.
+TAXONOMY = {EC: "feedback", RM: "feedback"}
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    record = doc_record(doc)
+    return taxonomy.flat([taxonomy.Constraint(str(i), (record["bench_type"],), "judge")
+                          for i, _ in enumerate(checklist_items(record))])
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool | None]:
+    """Each item judged 是, matched by its text, or by position when the judge rephrased the keys but kept their
+    number; none attributable when the judgement is missing or matches neither way."""
+    items = [item for item, _ in checklist_items(doc_record(doc))]
+    verdicts = judged.verdicts if judged is not None else None
+    judgement = verdicts.get("judgement") if isinstance(verdicts, Mapping) else None
+    if not isinstance(judgement, Mapping):
+        return [None] * len(items)
+    if all(item in judgement for item in items):
+        found = [judgement[item] for item in items]
+    elif len(judgement) == len(items):
+        found = list(judgement.values())
+    else:
+        return [None] * len(items)
+    return [isinstance(v, Mapping) and v.get(RESULT) == YES for v in found]
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per checklist item, all `feedback`; And by count")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="FB-Bench", column="FB Bench",
     documents=documents, score=score_doc, judge=judge, max_gen_toks=4096,
@@ -562,4 +595,5 @@ BENCHMARK = Benchmark(
     breakdowns=(Breakdown("FB-Bench by task, error and feedback type", tables),),
     protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.1, budget_count="max",
                                   defaults={"fbbench_version": "v1", "fbbench_on_failure": "drop"})),
+    constraints=CONSTRAINTS,
 )

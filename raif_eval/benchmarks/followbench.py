@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, hostile, mean, total
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, hostile, mean, taxonomy, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
@@ -333,6 +333,32 @@ METRICS = (
     Metric("judge_unparsed", total, higher_is_better=False),
 )
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# FollowBench's own categories are taxonomy types one to one; a `mixed` record lists the category of each of its
+# constraints (its `category` field, e.g. "format, content").
+TAXONOMY = {"content": "content", "situation": "situation", "style": "style", "format": "format",
+            "example": "example"}
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    """One check per record — its hard verdict, HSR's unit — at its level: ``single`` at level 1, else ``And``."""
+    record = doc_record(doc)
+    labels = (tuple(part.strip() for part in str(record["category"]).split(","))
+              if record["file_category"] == "mixed" else (record["file_category"],))
+    level = int(record["level"])
+    return taxonomy.Structure("single" if level == 1 else "And", level, (
+        taxonomy.Constraint("0", labels, "rule" if record["rule"] else "judge"),))
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[float | None]:
+    hard = values.get("hsr")
+    return [None if hard is None else max(0.0, float(hard))]  # an unreadable reply's -1 fails
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per record (all its constraints met), its level as depth")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="FollowBench", column="Follow Bench",
     documents=documents, score=score_doc, judge=judge, max_gen_toks=2048, metrics=METRICS,
@@ -346,4 +372,5 @@ BENCHMARK = Benchmark(
     protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, wrap=VICUNA, budget_divisor=1.3,
                                         metrics=(Metric("raif_score", raif_score_paper), *METRICS[1:]))),
     breakdowns=(Breakdown("FollowBench by category and level", grid),),
+    constraints=CONSTRAINTS,
 )

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from raif_eval import data, verifiers
-from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks
+from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks, taxonomy
 from raif_eval.core.benchmark import OFFICIAL, PAPER, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 
@@ -213,6 +213,41 @@ def by_prompt_size(samples: list[dict[str, Any]]):
     return frame(rows, ("instructions",))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# Instruction id → type. Google's groups mostly decide it; where they do not: `detectable_content` (placeholders,
+# a postscript) and `combination` (repeat the request, two responses) are layouts, so `format`; case and
+# punctuation are surface form (ComplexBench files Punctuation, Start with and End with under Structure), so
+# `format` too, except `capital_word_frequency`, a count.
+TAXONOMY = {
+    "keywords:existence": "lexical", "keywords:forbidden_words": "lexical", "keywords:frequency": "lexical",
+    "keywords:letter_frequency": "lexical",
+    "language:response_language": "language",
+    "length_constraints:nth_paragraph_first_word": "length", "length_constraints:number_paragraphs": "length",
+    "length_constraints:number_sentences": "length", "length_constraints:number_words": "length",
+    "change_case:capital_word_frequency": "length",
+    "change_case:english_capital": "format", "change_case:english_lowercase": "format",
+    "detectable_content:number_placeholders": "format", "detectable_content:postscript": "format",
+    "detectable_format:constrained_response": "format", "detectable_format:json_format": "format",
+    "detectable_format:multiple_sections": "format", "detectable_format:number_bullet_lists": "format",
+    "detectable_format:number_highlighted_sections": "format", "detectable_format:title": "format",
+    "combination:repeat_prompt": "format", "combination:two_responses": "format",
+    "startend:end_checker": "format", "startend:quotation": "format", "punctuation:no_comma": "format",
+}
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    ids = doc_record(doc)["instruction_id_list"]
+    return taxonomy.flat([taxonomy.Constraint(str(i), (iid,), "rule") for i, iid in enumerate(ids)])
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None = None) -> list[bool]:
+    return list(values.get("inst_level_strict_acc") or [])
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per instruction id, its strict verdict; single or And by count")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="IFEval", column="IFEval",
     documents=documents, score=score_doc,
@@ -228,4 +263,5 @@ BENCHMARK = Benchmark(
     breakdowns=(Breakdown("IFEval by instruction", by_instruction),
                 Breakdown("IFEval by instructions per prompt", by_prompt_size)),
     protocols=(OFFICIAL, paper_protocol(system=RAIF_SYSTEM, budget_divisor=1.3)),
+    constraints=CONSTRAINTS,
 )

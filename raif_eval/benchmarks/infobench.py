@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from raif_eval import data
-from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr, tokens
+from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr, taxonomy, tokens
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -177,6 +177,30 @@ def by_subset(samples: list[dict[str, Any]]):
     return frame(rows, ("by", "label"))
 
 
+# --- the taxonomy ----------------------------------------------------------------------------------------------
+
+# InfoBench's five question labels → type (a question may carry several).
+TAXONOMY = {"Content": "content", "Format": "format", "Number": "length", "Style": "style",
+            "Linguistic": "language"}
+
+
+def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    record = doc_record(doc)
+    labels = record.get("question_label") or [[] for _ in record["decomposed_questions"]]
+    return taxonomy.flat([taxonomy.Constraint(str(i), tuple(labels[i]) if i < len(labels) else (), "judge")
+                          for i in range(len(record["decomposed_questions"]))])
+
+
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool | None]:
+    """DRFR's reading: an unreadable verdict fails; questions never asked (an unreadable reply ends the official
+    conversation) are unscored, as DRFR leaves them out."""
+    asked = [v is True for v in values.get("drfr") or []]
+    return asked + [None] * (len(doc_record(doc)["decomposed_questions"]) - len(asked))
+
+
+CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
+                                     "one check per decomposed question (each of its labels); And by count")
+
 BENCHMARK = Benchmark(
     key=BENCH, name="InFoBench", column="Info Bench",
     documents=documents, score=score_doc, judge=judge,
@@ -185,4 +209,5 @@ BENCHMARK = Benchmark(
     protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3,
                                   metrics=tuple(Metric(n, true_share)
                                                 for n in ("raif_score", "drfr", "drfr_easy", "drfr_hard")))),
+    constraints=CONSTRAINTS,
 )

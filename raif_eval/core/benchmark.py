@@ -3,7 +3,8 @@
 Each module of :mod:`raif_eval.benchmarks` ends with one :class:`Benchmark`: how its documents are read, how a
 document and a response become verdicts (rule checks from :mod:`raif_eval.verifiers`; judge checks through the
 judge program it names), the per-sample metric values and their aggregations, its Table 1 column, its report
-breakdowns, its options and its protocol variants. The lm-eval tasks (:mod:`raif_eval.harness`), re-judging, the
+breakdowns, how its checks map to the shared constraint taxonomy (:mod:`raif_eval.core.taxonomy`), its options
+and its protocol variants. The lm-eval tasks (:mod:`raif_eval.harness`), re-judging, the
 reports and the training rewards all read these definitions; a task YAML only names the benchmark and the
 protocol.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from raif_eval.core.aggregate import Metric
 from raif_eval.core.judged import JUDGE_METRICS, Judged
+from raif_eval.core.taxonomy import ConstraintMap
 from raif_eval.errors import RaifError
 
 Document = dict[str, Any]  # an lm-eval document: doc_id, prompt, raw (the record as JSON), flat extras
@@ -128,6 +130,7 @@ class Benchmark:
     breakdowns: tuple[Breakdown, ...] = ()
     max_gen_toks: int = 1280
     profile_of: Callable[[Settings], str | None] | None = None  # a judge profile that depends on the options
+    constraints: ConstraintMap | None = None  # its checks in the shared taxonomy (per-check records in samples)
 
     @property
     def judged(self) -> bool:

@@ -31,7 +31,8 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.filters import build_filter_ensemble
 
 from raif_eval import benchmarks, modes
-from raif_eval.core import Benchmark, Judged, Metric, Tagged, Transcript, flagged, hostile, mean, tokens, total
+from raif_eval.core import (Benchmark, Judged, Metric, Tagged, Transcript, flagged, hostile, mean, taxonomy, tokens,
+                            total)
 from raif_eval.core.answers import has_answer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 NO_ANSWER = Metric("no_answer", mean, higher_is_better=False)
 HOSTILE_INPUT = Metric("hostile_input", total, higher_is_better=False)
 SCORING_FAILED = Metric("scoring_failed_docs", flagged, higher_is_better=False)
-TASK_METRICS = (NO_ANSWER, HOSTILE_INPUT, SCORING_FAILED)  # every task's, after the benchmark's own
+CHECKS = Metric("checks", taxonomy.check_count)  # the per-check taxonomy records; aggregated, their number
+TASK_METRICS = (NO_ANSWER, HOSTILE_INPUT, SCORING_FAILED, CHECKS)  # every task's, after the benchmark's own
 
 
 class Documents:
@@ -65,7 +67,8 @@ class Documents:
 
 class SampleScorer:
     """``process_results`` of a benchmark: the judged result decoded once, the definition's per-sample values,
-    the judge's bookkeeping, ``no_answer``, ``hostile_input`` and ``scoring_failed_docs``.
+    the judge's bookkeeping, ``no_answer``, ``hostile_input``, ``scoring_failed_docs`` and ``checks`` (one record
+    per check in the shared taxonomy, :mod:`raif_eval.core.taxonomy`).
 
     It never raises and never hangs on one document: scoring that fails or outlasts ``RAIF_SCORING_TIMEOUT``
     (:mod:`raif_eval.core.hostile`) scores the document as failed — every verdict false, every score 0 — logs
@@ -95,7 +98,21 @@ class SampleScorer:
                 scores = self.failed(doc, judged)
         notes += [n for n in hostile.text_notes(answer) if n not in notes]
         return {**scores, **extra, NO_ANSWER.name: float(not has_answer(answer)),
-                HOSTILE_INPUT.name: int(bool(notes)), SCORING_FAILED.name: error or 0}
+                HOSTILE_INPUT.name: int(bool(notes)), SCORING_FAILED.name: error or 0,
+                CHECKS.name: self.checks(doc, scores, judged, failed=bool(error))}
+
+    def checks(self, doc: dict[str, Any], scores: dict[str, Any], judged: Judged | None,
+               failed: bool = False) -> list[dict[str, Any]]:
+        """The document's per-check taxonomy records (none where the mapping itself fails, which is logged)."""
+        cmap = self.benchmark.constraints
+        if cmap is None:
+            return []
+        try:
+            return taxonomy.records(self.benchmark.key, cmap, doc, scores, judged, failed=failed)
+        except Exception:  # noqa: BLE001 — a mapping fault must not cost the document its scores
+            log.exception("%s document %s: its checks could not be mapped to the taxonomy", self.benchmark.key,
+                          doc.get("doc_id"))
+            return []
 
     def failed(self, doc: dict[str, Any], judged: Judged | None) -> dict[str, Any]:
         """The per-sample values of a document that could not be scored: the shape an empty answer scores with

@@ -14,13 +14,15 @@ class Verifier:
     where the constraint does not apply). A type that ``raif-train synth`` may draw also knows how to pick its
     parameters (``sample``), say itself in English or Chinese (``describe``) and write a text that meets or misses
     it (``example``, for tests); ``languages`` lists the languages it is offered for and ``group`` the aspect it
-    constrains (one constraint per group and record). ``name`` tells apart synthesis types that share one check
-    ``id`` (several ComplexBench rule strings).
+    constrains (one constraint per group and record), ``taxonomy_type`` its type in the shared constraint taxonomy
+    (:mod:`raif_eval.core.taxonomy`). ``name`` tells apart synthesis types that share one check ``id`` (several
+    ComplexBench rule strings).
     """
 
     id: ClassVar[str]
     languages: ClassVar[tuple[str, ...]] = ()
     group: ClassVar[str] = ""
+    taxonomy_type: ClassVar[str] = ""
     name: ClassVar[str] = ""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -305,6 +305,7 @@ class CelloKeywords(Verifier):
     """CELLO's task-prescribed phrases, all of them present as written (``keywords``)."""
 
     id, group, languages = "cello:keywords", "phrases", ("en", "zh")
+    taxonomy_type = "lexical"
 
     def check(self, text: Any) -> bool:
         return cover(text, self.kwargs["keywords"]) == 1.0
@@ -327,6 +328,7 @@ class CelloWordCount(Verifier):
     """CELLO's count limit: Chinese characters, at most (``word-max``) or at least (``word-min``) ``limit``."""
 
     id, group, languages = "cello:word_count", "length", ("zh",)
+    taxonomy_type = "length"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -543,6 +543,7 @@ class CharLength(TrainingRule):
     """The character-length rule (counts characters, so it suits Chinese)."""
 
     name, group, languages = "length", "length", ("en", "zh")
+    taxonomy_type = "length"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -563,6 +564,7 @@ class Opening(TrainingRule):
     """The starts-with rule (the phrase carries no ASCII punctuation, which the rule would remap)."""
 
     name, group, languages = "opening", "start", ("en", "zh")
+    taxonomy_type = "format"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -582,6 +584,7 @@ class ForbiddenWordsZh(TrainingRule):
     """The forbidden-word rule: plain substring matching, which works for Chinese."""
 
     name, group, languages = "forbidden", "forbidden", ("zh",)
+    taxonomy_type = "lexical"
 
     @classmethod
     def sample(cls, rng, lang, words):

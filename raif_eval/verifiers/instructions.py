@@ -232,6 +232,7 @@ def instruction_class(instruction_id: str, base: type[IFEvalInstruction]) -> typ
 
 class KeywordsExistence(TrainingInstruction):
     id, group, languages = "keywords:existence", "keywords", ("en", "zh")
+    taxonomy_type = "lexical"
 
     def check(self, text: str) -> bool:
         words = [re.escape(w) for w in self.instruction.get_instruction_args()["keywords"]]
@@ -254,6 +255,7 @@ class KeywordsExistence(TrainingInstruction):
 
 class ForbiddenWords(TrainingInstruction):
     id, group, languages = "keywords:forbidden_words", "forbidden", ("en",)
+    taxonomy_type = "lexical"
 
     def check(self, text: str) -> bool:
         words = [re.escape(w) for w in self.instruction.get_instruction_args()["forbidden_words"]]
@@ -272,6 +274,7 @@ class ForbiddenWords(TrainingInstruction):
 
 class KeywordFrequency(TrainingInstruction):
     id, group, languages = "keywords:frequency", "frequency", ("en",)
+    taxonomy_type = "lexical"
 
     def check(self, text: str) -> bool:
         args = self.instruction.get_instruction_args()
@@ -350,6 +353,7 @@ def tag_pair(text: str) -> bool:
 
 class WordCount(TrainingInstruction):
     id, group, languages = "length_constraints:number_words", "length", ("en",)
+    taxonomy_type = "length"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -368,6 +372,7 @@ class WordCount(TrainingInstruction):
 
 class Paragraphs(TrainingInstruction):
     id, group, languages = "length_constraints:number_paragraphs", "layout", ("en", "zh")
+    taxonomy_type = "length"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -385,6 +390,7 @@ class Paragraphs(TrainingInstruction):
 
 class Bullets(TrainingInstruction):
     id, group, languages = "detectable_format:number_bullet_lists", "layout", ("en", "zh")
+    taxonomy_type = "format"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -402,6 +408,7 @@ class Bullets(TrainingInstruction):
 
 class Title(TrainingInstruction):
     id, group, languages = "detectable_format:title", "title", ("en", "zh")
+    taxonomy_type = "format"
 
     def describe(self, lang):
         return ("Give the answer a title wrapped in double angular brackets, such as <<my title>>." if lang == "en"
@@ -414,6 +421,7 @@ class Title(TrainingInstruction):
 
 class Ending(TrainingInstruction):
     id, group, languages = "startend:end_checker", "end", ("en", "zh")
+    taxonomy_type = "format"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -432,6 +440,7 @@ class Ending(TrainingInstruction):
 
 class Postscript(TrainingInstruction):
     id, group, languages = "detectable_content:postscript", "end", ("en", "zh")
+    taxonomy_type = "format"
 
     @classmethod
     def sample(cls, rng, lang, words):
@@ -448,6 +457,7 @@ class Postscript(TrainingInstruction):
 
 class NoComma(TrainingInstruction):
     id, group, languages = "punctuation:no_comma", "comma", ("en",)
+    taxonomy_type = "format"
 
     def describe(self, lang):
         return "Do not use any commas in your response."
