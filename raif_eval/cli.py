@@ -168,7 +168,9 @@ def _own_parser() -> argparse.ArgumentParser:
         description="Reads every results_*.json below each PATH (lm-eval --output_path folders or results files; "
         "one row per run, labelled model / method) and writes Table 1 (benchmarks x runs, Avg., the difference to "
         "each model's baseline method, best bold / second underlined), Table 2 (ComplexBench by composition and "
-        "nesting depth, when runs have its samples), per-benchmark breakdowns from the logged samples, bootstrap "
+        "nesting depth, when runs have its samples), per-benchmark breakdowns from the logged samples, the "
+        "constraint-structure tables (every benchmark's checks in one taxonomy: pass rate by constraint type, by "
+        "composition x depth and type x composition, each further run paired with the first), bootstrap "
         "95%% confidence intervals, as Markdown, LaTeX, CSV and one self-contained HTML file with plots.")
     report.add_argument("paths", metavar="PATH", nargs="*", help="lm-eval output folders or results_*.json files")
     report.add_argument("--label", action="append", default=None, metavar="MODEL[:METHOD]",
@@ -180,7 +182,14 @@ def _own_parser() -> argparse.ArgumentParser:
     report.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                         help="bootstrap resamples for the 95%% confidence intervals (0: none; default 1000)")
     report.add_argument("--compare", nargs=2, default=None, metavar=("RUN_A", "RUN_B"),
-                        help="paired bootstrap test of RUN_B against RUN_A (results files or folders), per benchmark")
+                        help="paired bootstrap test of RUN_B against RUN_A (results files or folders), per benchmark; "
+                             "with --structure, per constraint type and composition")
+    report.add_argument("--structure", action="store_true",
+                        help="only the constraint-structure report, from the logged samples (no re-scoring): "
+                             "structure.md, structure.html and structure/*.csv; pass two or more runs for the paired "
+                             "comparison of each with the first")
+    report.add_argument("--train_data", default=None, metavar="JSONL",
+                        help="a raif-train synth file: its checks per constraint type beside each run's pass rate")
 
     sub.add_parser("tasks-dir", help="print the task folder")
     sub.add_parser("assets", help="prepare NLTK punkt_tab and the embedded model")
@@ -204,13 +213,15 @@ def _own(argv: list[str]) -> None:
         from raif_eval.reports.build import compare_runs, write_report
 
         quiet_console()  # confidence intervals rebuild the tasks
-        if args.compare:
+        if args.compare and not args.structure:
             print(compare_runs(*args.compare, n=args.bootstrap or 1000))
             return
-        if not args.paths:
+        paths = list(args.compare) if args.compare else args.paths
+        if not paths:
             raise RaifError("report needs at least one PATH (an lm-eval output folder or results_*.json file)")
-        write_report(args.paths, args.out, labels=args.label, baseline=args.baseline,
-                     formats=args.format.split(","), bootstrap=args.bootstrap)
+        write_report(paths, args.out, labels=args.label, baseline=args.baseline,
+                     formats=args.format.split(","), bootstrap=args.bootstrap, structure_only=args.structure,
+                     train_data=args.train_data)
     elif args.command == "tasks-dir":
         from raif_eval.tasks import TASKS_DIR
 

@@ -19,7 +19,8 @@ RAIF's three steps, with open prompts:
 
 A record is a RAIF training row (``input`` templated for the policy when a tokenizer is given, ``task``,
 ``target`` with ``instruction_id_list``/``kwargs`` and ``scoring_questions``) plus ``instruction``, ``structure``
-(composition, kinds, depth, the tree) and ``provenance`` (seed id, generator, templates, random seed). Every
+(composition, kinds, depth, the tree, and ``taxonomy``: its checks in raif-eval's constraint taxonomy, as the
+evaluation logs them, so the types the data covers can be set against where a model fails) and ``provenance`` (seed id, generator, templates, random seed). Every
 record draws from its own generator seeded by (seed, seed id), LLM replies are cached, and output is written with
 sorted keys: the same inputs give byte-identical files.
 """
@@ -39,6 +40,7 @@ import jinja2
 
 from raif_eval import modes, verifiers
 from raif_eval.benchmarks import ifeval
+from raif_eval.core import taxonomy
 from raif_eval.judge.runner import complete_all
 from raif_train import bank as banks
 from raif_train.bank import TEMPLATES
@@ -184,6 +186,33 @@ def active(node: dict[str, Any], lang: str) -> tuple[list[dict[str, Any]], list[
     return rules, questions
 
 
+def active_types(node: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, taxonomy type) of each scoring question :func:`active` gives, in its order: a bank question has its
+    own ``type``; the questions on a Chain's steps and a Selection's branch are ``content``."""
+    if node["kind"] == "leaf":
+        return [("scoring question", q.get("type") or taxonomy.UNMAPPED) for q in node["questions"]]
+    if node["kind"] == "Selection":
+        return [("selection branch", "content"), *active_types(node["then"] if node["condition"]["holds"]
+                                                               else node["else"])]
+    own = [("chain steps", "content")] if node["kind"] == "Chain" else []
+    return own + [t for child in _children(node) for t in active_types(child)]
+
+
+def structure_taxonomy(tree: dict[str, Any], rules: list[dict[str, Any]],
+                       questions: list[str]) -> dict[str, Any]:
+    """A record's checks in the constraint taxonomy: its composition (one kind, or ``nested``), depth and, per
+    check, the label, type and source the evaluation's per-check records carry."""
+    kinds = _kinds(tree)
+    checks = [{"check": f"rule:{i}", "labels": [r["type"]], "source": "rule",
+               "types": [verifiers.SYNTHESIS_BY_KEY[r["type"]].taxonomy_type or taxonomy.UNMAPPED]
+               if r["type"] in verifiers.SYNTHESIS_BY_KEY else [taxonomy.UNMAPPED]}
+              for i, r in enumerate(rules)]
+    checks += [{"check": f"question:{i}", "labels": [label], "source": "judge", "types": [kind]}
+               for i, (label, kind) in enumerate(active_types(tree)[:len(questions)])]
+    return {"version": taxonomy.VERSION, "composition": kinds.pop() if len(kinds) == 1 else "nested",
+            "depth": tree_depth(tree), "checks": checks}
+
+
 def _chain_question(steps: list[dict[str, str]], lang: str) -> str:
     parts = [s["question"] for s in steps]
     if lang == "zh":
@@ -239,7 +268,7 @@ def record(seed: Seed, random_seed: int, kinds=KINDS, max_depth: int = 2, n_rule
         "task": "complex" if questions else "ifeval",
         "target": target,
         "structure": {"composition": tree["kind"], "kinds": sorted(_kinds(tree)), "depth": tree_depth(tree),
-                      "tree": tree},
+                      "tree": tree, "taxonomy": structure_taxonomy(tree, rules, questions)},
         "provenance": {"seed_id": seed.id, "seed": seed.text, "lang": seed.lang, "random_seed": random_seed,
                        "generator": "template", "template": f"synth_{seed.lang}.jinja"},
     }

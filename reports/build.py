@@ -1,7 +1,8 @@
 """``raif-eval report``: runs in, report files out.
 
-Table 1 comes from the results files alone; Table 2, the breakdowns and the confidence intervals need the logged
-samples (``--log_samples``) and are left out, with a note, for runs without them.
+Table 1 comes from the results files alone; Table 2, the breakdowns, the constraint-structure tables
+(:mod:`raif_eval.reports.structure`) and the confidence intervals need the logged samples (``--log_samples``) and
+are left out, with a note, for runs without them. ``--structure`` writes the structure report alone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from tabulate import tabulate
 
 from raif_eval.errors import RaifError
 from raif_eval.paths import writable_folder
+from raif_eval.reports import structure
 from raif_eval.reports import table1 as t1
 from raif_eval.reports.model import MISSING, Report, Table2
 from raif_eval.reports.runs import Run, load_runs, results_files
@@ -85,8 +87,9 @@ def _table2_ci(with_samples: list[tuple[str, list[dict]]], table: Table2, n: int
 
 
 def build_report(paths: list[str | Path], labels: list[str] | None = None, baseline: str = "I/O",
-                 bootstrap: int = 1000) -> tuple[Report, list[Run]]:
+                 bootstrap: int = 1000, train_data: str | Path | None = None) -> tuple[Report, list[Run]]:
     runs = load_runs(paths, labels)  # bad input fails here, before any computation
+    training = structure.training_types(train_data) if train_data else None
     table = t1.build(runs, baseline)
     from raif_eval.reports.breakdowns import breakdowns
 
@@ -103,7 +106,20 @@ def build_report(paths: list[str | Path], labels: list[str] | None = None, basel
     if table.documents is not None:  # n per cell, first among the breakdowns
         parts = {DOCUMENTS: table.documents.fillna(MISSING), **parts}
     title = "raif-eval report: " + ", ".join(run.label for run in runs)
-    return Report(title, table, _table2(runs, bootstrap), parts, notes), runs
+    return Report(title, table, _table2(runs, bootstrap), parts, notes,
+                  structure.build_for_runs(runs, bootstrap, training=training)), runs
+
+
+def build_structure_report(paths: list[str | Path], labels: list[str] | None = None,
+                           bootstrap: int = 1000, train_data: str | Path | None = None) -> Report:
+    """The constraint-structure report alone (``--structure``): no Table 1 and no re-scoring."""
+    runs = load_runs(paths, labels)
+    training = structure.training_types(train_data) if train_data else None
+    found = structure.build_for_runs(runs, bootstrap, training=training)
+    if found is None:
+        raise RaifError(f"no checks to report in {', '.join(map(str, paths))}: the structure report reads the logged "
+                        "samples; run with --log_samples (raif-eval run logs them by default)")
+    return Report("raif-eval constraint structure: " + ", ".join(run.label for run in runs), None, structure=found)
 
 
 def table2_markdown(table: Table2) -> str:
@@ -125,19 +141,24 @@ def table2_markdown(table: Table2) -> str:
 
 def write_report(paths: list[str | Path], out: str | Path | None = None, labels: list[str] | None = None,
                  baseline: str = "I/O", formats: list[str] | tuple[str, ...] = FORMATS,
-                 bootstrap: int = 1000) -> Path:
+                 bootstrap: int = 1000, structure_only: bool = False,
+                 train_data: str | Path | None = None) -> Path:
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise RaifError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     folder = Path(out) if out else (Path(paths[0]) if Path(paths[0]).is_dir() else Path(paths[0]).parent)
     writable_folder(folder, "--out")  # before the bootstrap, not after
-    report, runs = build_report(paths, labels, baseline, bootstrap)
+    if structure_only:
+        return _write_structure(build_structure_report(paths, labels, bootstrap, train_data), folder, formats)
+    report, runs = build_report(paths, labels, baseline, bootstrap, train_data)
     written = []
     md = t1.markdown(report.table1)
     if report.table2 is not None:
         md2 = table2_markdown(report.table2)
     if "md" in formats:
         text = "# Table 1\n\n" + md + ("\n\n# Table 2 (ComplexBench)\n\n" + md2 if report.table2 is not None else "")
+        if report.structure is not None:
+            text += "\n\n# Constraint structure\n\n" + structure.markdown(report.structure)
         text += "".join(f"\n\n> {note}" for note in report.notes)
         written.append(_write(folder / "report.md", text + "\n"))
         written.append(_write(folder / "table1.md", md + "\n"))
@@ -161,6 +182,8 @@ def write_report(paths: list[str | Path], out: str | Path | None = None, labels:
             frame.to_csv(folder / "breakdowns" / f"{safe}.csv")
         if report.breakdowns:
             written.append(folder / "breakdowns")
+        if report.structure is not None:
+            written.append(_structure_csv(report.structure, folder))
     if "html" in formats:
         from raif_eval.reports.html import render_html
 
@@ -168,6 +191,30 @@ def write_report(paths: list[str | Path], out: str | Path | None = None, labels:
     print(md)
     if report.table2 is not None:
         print("\n" + md2)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return folder
+
+
+def _structure_csv(found: structure.StructureReport, folder: Path) -> Path:
+    target = folder / "structure"
+    target.mkdir(exist_ok=True)
+    for stem, frame in structure.csv_frames(found).items():
+        frame.to_csv(target / f"{stem}.csv")
+    return target
+
+
+def _write_structure(report: Report, folder: Path, formats) -> Path:
+    written = []
+    md = structure.markdown(report.structure)
+    if "md" in formats:
+        written.append(_write(folder / "structure.md", f"# {report.title}\n\n{md}\n"))
+    if "csv" in formats:
+        written.append(_structure_csv(report.structure, folder))
+    if "html" in formats:
+        from raif_eval.reports.html import render_html
+
+        written.append(_write(folder / "structure.html", render_html(report)))
+    print(md)
     print("\nwrote " + ", ".join(str(p) for p in written))
     return folder
 

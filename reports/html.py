@@ -6,6 +6,8 @@ goes through Jinja2's autoescaping.
 
 * :func:`bar_chart` — Table 1 as a grouped bar chart (one group per benchmark column and Avg., one bar per row);
 * :func:`heatmap` — Table 2 as a heat map (rows × runs), values annotated;
+* :func:`type_heatmap`, :func:`depth_curves` — the constraint-structure report: pass rate by type × run, and by
+  depth, one panel per composition, one line per run with its intervals;
 * :func:`render_html` — the whole report through ``templates/report.html.jinja``.
 
 Conventions shared with the other renderers (see ``model.py``): scores are × 100 and printed with two decimals,
@@ -23,6 +25,7 @@ import base64
 import io
 import math
 import re
+import textwrap
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -461,6 +464,108 @@ def heatmap(table2: Table2) -> bytes:
         return _png(fig)
 
 
+def type_heatmap(found) -> bytes:
+    """PNG heat map of the pass rate by constraint type (rows) and run (columns), each cell annotated with the
+    rate and the checks it is over; blank where a run has no scored check of the type."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    table = found.by_type
+    runs = list(found.runs)
+    kinds = list(dict.fromkeys(table.index.get_level_values("type")))
+    values = np.full((len(kinds), len(runs)), np.nan)
+    counts = np.zeros((len(kinds), len(runs)), dtype=int)
+    for (kind, run), row in table.iterrows():
+        values[kinds.index(kind), runs.index(run)] = row["rate"]
+        counts[kinds.index(kind), runs.index(run)] = row["checks"]
+    width = min(16.0, max(6.0, 3.4 + 1.6 * len(runs)))
+    height = min(16.0, max(3.0, 1.4 + 0.45 * len(kinds)))
+    with _style():
+        import matplotlib as mpl
+
+        fig = Figure(figsize=(width, height), dpi=HEAT_DPI, layout="constrained")
+        ax = fig.add_subplot()
+        cmap = mpl.colormaps["RdYlGn"].with_extremes(bad="white")
+        norm = mpl.colors.Normalize(vmin=0.0, vmax=100.0)
+        image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto")
+        for i in range(len(kinds)):
+            for j in range(len(runs)):
+                if np.isfinite(values[i, j]):
+                    dark = not 0.2 <= norm(values[i, j]) <= 0.85  # the deep reds and greens
+                    ax.text(j, i, f"{values[i, j]:.1f}\nn={counts[i, j]}", ha="center", va="center", fontsize=8,
+                            color="white" if dark else "#111111")
+        ax.set_xticks(np.arange(len(runs)), [textwrap.fill(_legend_label(r), 24) for r in runs], fontsize=8)
+        ax.set_yticks(np.arange(len(kinds)), kinds)
+        ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+        ax.set_xticks(np.arange(len(runs) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(kinds) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", linewidth=1.5)
+        ax.tick_params(which="minor", length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_title("Pass rate by constraint type (× 100), all benchmarks", loc="left", fontsize=11)
+        fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+        return _png(fig)
+
+
+def depth_curves(found) -> bytes:
+    """PNG of the pass rate against depth, one panel per composition, one line per run (bars: 95 % intervals).
+    A composition seen at one depth only is a point."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    table = found.composition_depth
+    compositions = list(dict.fromkeys(table.index.get_level_values("composition")))
+    runs = list(found.runs)
+    with _style():
+        import matplotlib as mpl
+
+        panels = max(1, len(compositions))
+        fig = Figure(figsize=(min(16.0, 1.5 + 3.0 * panels), 3.8), dpi=HEAT_DPI, layout="constrained")
+        axes = fig.subplots(1, panels, sharey=True, squeeze=False)[0]
+        palette = mpl.colormaps["tab10"]
+        for ax, composition in zip(axes, compositions):
+            part = table.xs(composition, level="composition")
+            for k, run in enumerate(runs):
+                rows = part[part.index.get_level_values("run") == run].droplevel("run").sort_index()
+                rows = rows[rows["checks"] > 0]
+                if rows.empty:
+                    continue
+                x = rows.index.to_numpy(dtype=float)
+                y = rows["rate"].to_numpy(dtype=float)
+                low = np.where(np.isnan(rows["low"]), y, rows["low"])
+                high = np.where(np.isnan(rows["high"]), y, rows["high"])
+                ax.errorbar(x + 0.06 * (k - (len(runs) - 1) / 2), y, yerr=[y - low, high - y], marker="o",
+                            markersize=4, capsize=2, linewidth=1.2, color=palette(k % palette.N),
+                            label=_legend_label(run))
+            ax.set_title(composition, fontsize=10)
+            ax.set_xlabel("depth")
+            depths = sorted(set(part.index.get_level_values("depth")))
+            ax.set_xticks(depths)
+            ax.set_xlim(min(depths) - 0.5, max(depths) + 0.5)
+            ax.set_ylim(-2, 102)
+            ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        axes[0].set_ylabel("pass rate (× 100)")
+        if runs:
+            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(4, len(runs)),
+                       fontsize=8, frameon=False)
+        fig.suptitle("Pass rate by depth, per composition", x=0.01, ha="left", fontsize=11)
+        return _png(fig)
+
+
+def _structure_view(found) -> dict[str, Any]:
+    from raif_eval.reports import structure
+
+    return {
+        "notes": list(found.notes),
+        "heatmap": data_uri(type_heatmap(found)),
+        "curves": data_uri(depth_curves(found)),
+        "tables": [_breakdown_view(title, frame) for title, frame in structure.views(found).items()],
+    }
+
+
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
@@ -486,8 +591,9 @@ def render_html(report: Report) -> str:
     context = {
         "title": report.title,
         "notes": _notes(report.notes),
-        "table1": _table1_view(report.table1),
-        "bar_chart": data_uri(bar_chart(report.table1)),
+        "table1": _table1_view(report.table1) if report.table1 is not None else None,
+        "bar_chart": data_uri(bar_chart(report.table1)) if report.table1 is not None else None,
+        "structure": _structure_view(report.structure) if report.structure is not None else None,
         "table2": _table2_view(report.table2) if report.table2 is not None else None,
         "heatmap": data_uri(heatmap(report.table2)) if report.table2 is not None else None,
         "breakdowns": [_breakdown_view(name, frame) for name, frame in (report.breakdowns or {}).items()],

@@ -63,7 +63,8 @@ class Table2:
 @dataclass
 class Report:
     title: str
-    table1: Table1
+    table1: Table1 | None  # None: a structure report alone (``--structure``)
     table2: Table2 | None = None
     breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)  # "IFEval by instruction type" -> frame
     notes: list[str] = field(default_factory=list)
+    structure: Any = None  # raif_eval.reports.structure.StructureReport, when the runs logged samples

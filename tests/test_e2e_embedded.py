@@ -7,9 +7,11 @@ import math
 import os
 import subprocess
 
+import pandas as pd
 import pytest
 
 from helpers import ROOT, data_dir_with_complexbench_fixture, run_cli
+from raif_eval.core import taxonomy
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +87,20 @@ def test_make_demo_runs_the_embedded_model_end_to_end_and_ends_with_the_report(t
     again = run_cli("report", str(tmp_path), "--out", str(tmp_path / "again"), "--format", "md", "--bootstrap", "200")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "No confidence interval for" in again.stdout and "raif_complexbench" in again.stdout
+
+    # the constraint structure of the demo: in its report, and alone from the samples
+    assert "# Constraint structure" in (tmp_path / "report.md").read_text()
+    assert 'id="structure"' in (tmp_path / "report.html").read_text()
+    shape = run_cli("report", "--structure", str(tmp_path), "--out", str(tmp_path / "structure-only"),
+                    "--bootstrap", "200")
+    assert shape.returncode == 0, shape.stderr[-3000:]
+    by_type = pd.read_csv(tmp_path / "structure-only" / "structure" / "structure_by_type.csv")
+    logged = sum(len(s["checks"]) for task in members for s in _samples(tmp_path, task))
+    coverage = pd.read_csv(tmp_path / "structure-only" / "structure" / "structure_coverage.csv", index_col=0)
+    assert coverage["checks"].sum() == logged and coverage["unmapped"].sum() == 0
+    assert set(coverage.index) == {"ifeval", "cello", "cfbench", "complexbench", "fbbench", "followbench",
+                                   "infobench"}
+    assert set(by_type["type"]) <= set(taxonomy.TYPES) and (by_type["checks"] >= 0).all()
 
 
 def _samples(out, task):
