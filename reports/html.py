@@ -450,18 +450,25 @@ def heatmap(table2: Table2) -> bytes:
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9,
                         fontweight="bold" if mark == "best" else "normal",
                         color="white" if norm(v) > 0.6 else "#111111")
-        ax.set_xticks(np.arange(len(columns)), columns)
-        ax.set_yticks(np.arange(len(rows)), rows)
-        ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
-        ax.set_xticks(np.arange(len(columns) + 1) - 0.5, minor=True)
-        ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
-        ax.grid(which="minor", color="white", linewidth=1.5)
-        ax.tick_params(which="minor", length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.set_title("Table 2 — ComplexBench DRFR (× 100); bold = best per row", loc="left", fontsize=11)
-        fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+        _grid_axes(fig, ax, image, columns, rows, "Table 2 — ComplexBench DRFR (× 100); bold = best per row")
         return _png(fig)
+
+
+def _grid_axes(fig, ax, image, columns: list[str], rows: list[str], title: str, column_size: float | None = None):
+    """A heat map's frame: column labels on top, white cell borders, no spines, the title and the colour bar."""
+    import numpy as np
+
+    ax.set_xticks(np.arange(len(columns)), columns, fontsize=column_size)
+    ax.set_yticks(np.arange(len(rows)), rows)
+    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+    ax.set_xticks(np.arange(len(columns) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, loc="left", fontsize=11)
+    fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
 
 
 def type_heatmap(found) -> bytes:
@@ -494,17 +501,8 @@ def type_heatmap(found) -> bytes:
                     dark = not 0.2 <= norm(values[i, j]) <= 0.85  # the deep reds and greens
                     ax.text(j, i, f"{values[i, j]:.1f}\nn={counts[i, j]}", ha="center", va="center", fontsize=8,
                             color="white" if dark else "#111111")
-        ax.set_xticks(np.arange(len(runs)), [textwrap.fill(_legend_label(r), 24) for r in runs], fontsize=8)
-        ax.set_yticks(np.arange(len(kinds)), kinds)
-        ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
-        ax.set_xticks(np.arange(len(runs) + 1) - 0.5, minor=True)
-        ax.set_yticks(np.arange(len(kinds) + 1) - 0.5, minor=True)
-        ax.grid(which="minor", color="white", linewidth=1.5)
-        ax.tick_params(which="minor", length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.set_title("Pass rate by constraint type (× 100), all benchmarks", loc="left", fontsize=11)
-        fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+        _grid_axes(fig, ax, image, [textwrap.fill(_legend_label(r), 24) for r in runs], kinds,
+                   "Pass rate by constraint type (× 100), all benchmarks", column_size=8)
         return _png(fig)
 
 

@@ -28,12 +28,18 @@ from raif_eval.reports.model import Report
 
 
 @pytest.fixture(scope="module")
-def coverage(tmp_path_factory):
+def complexbench_data(tmp_path_factory):
+    """The shared data with ComplexBench's test fixture standing in for its data file."""
     env = data_dir_with_complexbench_fixture(tmp_path_factory.mktemp("data") / "d")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        return structure.data_coverage()
+        yield
+
+
+@pytest.fixture(scope="module")
+def coverage(complexbench_data):
+    return structure.data_coverage()
 
 
 def test_every_check_of_every_benchmark_maps_to_a_type(coverage):
@@ -130,15 +136,6 @@ def _judged_cases():
         (infobench.BENCHMARK, info, [True, None], [True, False] + [None] * (q - 2)),  # unreadable reply ends it
         (followbench.BENCHMARK, _doc(followbench.BENCHMARK, index=30), [0, 0.5], [0.0]),
     ]
-
-
-@pytest.fixture(scope="module")
-def complexbench_data(tmp_path_factory):
-    env = data_dir_with_complexbench_fixture(tmp_path_factory.mktemp("cb") / "d")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        yield
 
 
 def test_judged_records_and_samples_logged_before_them(complexbench_data):
