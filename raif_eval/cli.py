@@ -213,6 +213,10 @@ def _own(argv: list[str]) -> None:
         from raif_eval.reports.build import compare_runs, write_report
 
         quiet_console()  # confidence intervals rebuild the tasks
+        if args.compare and args.paths:
+            raise RaifError("--compare takes its two runs itself: drop the other PATHs, or drop --compare")
+        if args.train_data and not args.structure and args.compare:
+            raise RaifError("--train_data belongs to the structure report: add --structure, or drop --train_data")
         if args.compare and not args.structure:
             print(compare_runs(*args.compare, n=args.bootstrap or 1000))
             return

@@ -20,9 +20,9 @@ RAIF's three steps, with open prompts:
 A record is a RAIF training row (``input`` templated for the policy when a tokenizer is given, ``task``,
 ``target`` with ``instruction_id_list``/``kwargs`` and ``scoring_questions``) plus ``instruction``, ``structure``
 (composition, kinds, depth, the tree, and ``taxonomy``: its checks in raif-eval's constraint taxonomy, as the
-evaluation logs them, so the types the data covers can be set against where a model fails) and ``provenance`` (seed id, generator, templates, random seed). Every
-record draws from its own generator seeded by (seed, seed id), LLM replies are cached, and output is written with
-sorted keys: the same inputs give byte-identical files.
+evaluation logs them, so the types the data covers can be set against where a model fails) and ``provenance``
+(seed id, generator, templates, random seed). Every record draws from its own generator seeded by (seed, seed
+id), LLM replies are cached, and output is written with sorted keys: the same inputs give byte-identical files.
 """
 
 from __future__ import annotations

@@ -148,6 +148,8 @@ def write_report(paths: list[str | Path], out: str | Path | None = None, labels:
         raise RaifError(f"unknown report format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     folder = Path(out) if out else (Path(paths[0]) if Path(paths[0]).is_dir() else Path(paths[0]).parent)
     writable_folder(folder, "--out")  # before the bootstrap, not after
+    if structure_only and not {"md", "csv", "html"} & set(formats):
+        raise RaifError("the structure report is written as md, csv or html: pick at least one with --format")
     if structure_only:
         return _write_structure(build_structure_report(paths, labels, bootstrap, train_data), folder, formats)
     report, runs = build_report(paths, labels, baseline, bootstrap, train_data)

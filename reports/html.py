@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from raif_eval.reports.model import MISSING, UNSCORABLE, Marks, Report, Table1, Table2
+from raif_eval.reports.structure import StructureReport, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.jinja"
@@ -471,7 +472,7 @@ def _grid_axes(fig, ax, image, columns: list[str], rows: list[str], title: str, 
     fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
 
 
-def type_heatmap(found) -> bytes:
+def type_heatmap(found: StructureReport) -> bytes:
     """PNG heat map of the pass rate by constraint type (rows) and run (columns), each cell annotated with the
     rate and the checks it is over; blank where a run has no scored check of the type."""
     import numpy as np
@@ -506,7 +507,7 @@ def type_heatmap(found) -> bytes:
         return _png(fig)
 
 
-def depth_curves(found) -> bytes:
+def depth_curves(found: StructureReport) -> bytes:
     """PNG of the pass rate against depth, one panel per composition, one line per run (bars: 95 % intervals).
     A composition seen at one depth only is a point."""
     import numpy as np
@@ -553,14 +554,12 @@ def depth_curves(found) -> bytes:
         return _png(fig)
 
 
-def _structure_view(found) -> dict[str, Any]:
-    from raif_eval.reports import structure
-
+def _structure_view(found: StructureReport) -> dict[str, Any]:
     return {
         "notes": list(found.notes),
         "heatmap": data_uri(type_heatmap(found)),
         "curves": data_uri(depth_curves(found)),
-        "tables": [_breakdown_view(title, frame) for title, frame in structure.views(found).items()],
+        "tables": [_breakdown_view(title, frame) for title, frame in views(found).items()],
     }
 
 

@@ -11,7 +11,7 @@ those records alone, per run:
   beside each run's pass rate: what the data covers against where the model fails;
 * a paired comparison of every further run with the first: per type (and composition), the pass rates on the
   checks both runs scored, their difference, and how many checks turned from failed to met ("improved") or back
-  ("hurt").
+  ("hurt"); a graded check (CELLO) counts as improved or hurt on any change of its score.
 
 A rate is the mean verdict of the checks in its cell (a graded CELLO score counts as its fraction). A check with
 several types counts once under each (ComplexBench's per-dimension convention), so type rows add up to more
@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tabulate import tabulate
 
 from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.core import taxonomy
@@ -57,8 +58,9 @@ def sample_checks(sample: dict[str, Any], benchmark: str) -> list[dict[str, Any]
         return []
     judged = judged_of(sample) if definition.judged else None
     try:
-        return taxonomy.records(benchmark, definition.constraints, sample["doc"], sample, judged)
-    except (KeyError, TypeError, ValueError):  # a sample of another shape: it has no checks to report
+        return taxonomy.records(benchmark, definition.constraints, sample["doc"], sample, judged,
+                                failed=bool(sample.get("scoring_failed_docs")))
+    except Exception:  # noqa: BLE001 — a sample of another shape (or hostile): it has no checks to report
         return []
 
 
@@ -70,20 +72,24 @@ def check_rows(task: str, benchmark: str, samples: Iterable[dict[str, Any]]) -> 
         doc_id = str(doc.get("doc_id", sample.get("doc_id")))
         for record in sample_checks(sample, benchmark):
             verdict = taxonomy.verdict(record.get("verdict"))
-            kinds = [t for t in record.get("types") or () if isinstance(t, str)] \
-                if isinstance(record.get("types"), list) else []
+            given = record.get("types") if isinstance(record.get("types"), list) else []
+            # only the taxonomy's names: a logged label outside it is unmapped (and cannot grow the tables)
+            kinds = list(dict.fromkeys(t if t in taxonomy.TYPES else taxonomy.UNMAPPED for t in given))
+            composition = record.get("composition")
             depth = record.get("depth")
             for kind in kinds or [taxonomy.UNMAPPED]:
-                rows.append({"benchmark": str(record.get("benchmark", benchmark)), "task": task, "doc": doc_id,
-                             "check": str(record.get("check")), "type": kind,
-                             "composition": str(record.get("composition", taxonomy.UNMAPPED)),
-                             "depth": depth if isinstance(depth, int) and not isinstance(depth, bool) else 0,
-                             "source": str(record.get("source", "")),
-                             "verdict": math.nan if verdict is None else float(verdict)})
+                rows.append({"benchmark": benchmark, "task": task, "doc": doc_id,
+                             "check": str(record.get("check"))[:200], "type": kind,
+                             "composition": (composition if composition in taxonomy.COMPOSITIONS
+                                             else taxonomy.UNMAPPED),
+                             "depth": depth if type(depth) is int and 0 <= depth <= MAX_DEPTH else 0,
+                             "source": record.get("source") if record.get("source") in taxonomy.SOURCES else "",
+                             "verdict": math.nan if verdict is None else verdict})
     return rows
 
 
 COLUMNS = ("benchmark", "task", "doc", "check", "type", "composition", "depth", "source", "verdict")
+MAX_DEPTH = 1000  # a logged depth beyond any benchmark's reads as unknown (0)
 
 
 def run_frame(run: Run) -> pd.DataFrame:
@@ -108,11 +114,11 @@ def frame_of(rows: list[dict[str, Any]]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ resampling
 
 
-def _weights(docs: pd.Series, strata: pd.Series, n: int, seed: int) -> np.ndarray:
-    """Bootstrap draw counts, ``n`` × documents: each stratum's documents drawn with replacement, as many as it
-    has."""
+def _weights(strata: pd.Series, n: int, seed: int) -> np.ndarray:
+    """Bootstrap draw counts, ``n`` × documents (one per entry of ``strata``): each stratum's documents drawn with
+    replacement, as many as it has."""
     rng = np.random.default_rng(seed)
-    out = np.zeros((n, len(docs)))
+    out = np.zeros((n, len(strata)))
     for stratum in pd.unique(strata):
         idx = np.flatnonzero((strata == stratum).to_numpy())
         out[:, idx] = rng.multinomial(len(idx), np.full(len(idx), 1 / len(idx)), size=n)
@@ -122,7 +128,7 @@ def _weights(docs: pd.Series, strata: pd.Series, n: int, seed: int) -> np.ndarra
 def _cells(frame: pd.DataFrame, keys: Sequence[str], docs: pd.Index) -> tuple[pd.MultiIndex | pd.Index, Any, Any]:
     """Per document and cell, the verdict sum and the count of scored checks (documents × cells)."""
     cell_keys = frame[list(keys)].apply(tuple, axis=1) if len(keys) > 1 else frame[keys[0]]
-    cells, codes = pd.Index(sorted(set(cell_keys), key=_order)), None
+    cells = pd.Index(sorted(set(cell_keys), key=_order))
     codes = cells.get_indexer(cell_keys)
     rows = docs.get_indexer(frame["_doc"])
     sums = np.zeros((len(docs), len(cells)))
@@ -183,7 +189,7 @@ def rates(frame: pd.DataFrame, keys: Sequence[str], n: int = 1000, seed: int = 0
         rate = 100 * sums.sum(0) / counts.sum(0)
         if n:
             strata = pd.Series(docs.str.split("\0").str[0])
-            weights = _weights(docs.to_series(), strata, n, seed)
+            weights = _weights(strata, n, seed)
             low, high = _interval(100 * (weights @ sums) / (weights @ counts), n)
         else:
             low = high = np.full(len(cells), np.nan)
@@ -204,8 +210,9 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str] = ("type",), n:
            seed: int = 0) -> pd.DataFrame:
     """Run B against run A on the checks both scored (same benchmark, task, document, check and type), per cell
     of ``keys``: pairs, documents, both pass rates and B − A (× 100), its paired bootstrap interval and two-sided
-    p-value, and the checks B met where A did not (``improved``) or A met where B did not (``hurt``)."""
-    from raif_eval.reports.stats import p_value
+    p-value, and the checks B scored higher than A (``improved``: met where A failed, or a graded score up) or
+    lower (``hurt``)."""
+    from raif_eval.reports.stats import p_value  # stats loads lm-eval's task machinery: only when comparing
 
     keys = list(keys)
     on = ["benchmark", "task", "doc", "check", "type"]
@@ -214,7 +221,7 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str] = ("type",), n:
     if joined.empty:
         return pd.DataFrame(columns=list(PAIRED), index=pd.Index([], name=keys[0]) if len(keys) == 1 else
                             pd.MultiIndex.from_tuples([], names=keys))
-    joined = _with_docs(joined, [*keys, "type"] if "type" in keys else keys)
+    joined = _with_docs(joined, keys)
     docs = pd.Index(pd.unique(joined["_doc"]))
     cells, sums_a, counts = _cells(joined.assign(verdict=joined["verdict_a"]), keys, docs)
     _, sums_b, _ = _cells(joined.assign(verdict=joined["verdict_b"]), keys, docs)
@@ -226,7 +233,7 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str] = ("type",), n:
         difference = rate_b - rate_a
         if n:
             strata = pd.Series(docs.str.split("\0").str[0])
-            weights = _weights(docs.to_series(), strata, n, seed)
+            weights = _weights(strata, n, seed)
             draws = 100 * (weights @ sums_b - weights @ sums_a) / (weights @ counts)
             low, high = _interval(draws, n)
             p = [p_value(float(d), draws[:, j]) for j, d in enumerate(difference)]
@@ -284,8 +291,8 @@ def training_types(path: str | Path) -> pd.Series:
         raise RaifError(f"--train_data {path} is not a file: pass the JSONL that raif-train synth wrote")
     counts: dict[str, int] = {}
     for lineno, record in read_jsonl(path, "a raif-train synth record", numbered=True):
-        found = (record.get("structure") or {}).get("taxonomy") if isinstance(record.get("structure"), dict) \
-            else None
+        shape = record.get("structure")
+        found = shape.get("taxonomy") if isinstance(shape, dict) else None
         if not isinstance(found, dict) or not isinstance(found.get("checks"), list):
             raise RaifError(f"{path}:{lineno} has no structure.taxonomy (written by an older raif-train synth, or "
                             "not a synth record): synthesise it again with this version")
@@ -313,6 +320,7 @@ def build(frames: dict[str, pd.DataFrame], n: int = 1000, seed: int = 0,
           training: pd.Series | None = None) -> StructureReport | None:
     """The structure report of runs' check frames (label → :func:`run_frame`); None if none has a check.
     ``training``: :func:`training_types` of the training data, set beside the pass rates."""
+    empty = [label for label, f in frames.items() if f.empty]
     frames = {label: f for label, f in frames.items() if not f.empty}
     if not frames:
         return None
@@ -327,6 +335,9 @@ def build(frames: dict[str, pd.DataFrame], n: int = 1000, seed: int = 0,
                    for label in labels[1:]}
     report = StructureReport(labels, tables["by_type"], tables["composition_depth"], tables["type_composition"],
                              coverage(pd.concat(list(frames.values()))), comparisons, training=training)
+    if empty:
+        report.notes.append(f"No checks (no logged samples) for: {', '.join(empty)}; the structure tables leave "
+                            f"them out, and the paired comparisons are against {labels[0]}.")
     unmapped = report.coverage[taxonomy.UNMAPPED]
     if unmapped.any():
         report.notes.append("Checks the taxonomy does not map (counted as `unmapped`): "
@@ -345,13 +356,15 @@ def build_for_runs(runs: Sequence[Run], n: int = 1000, seed: int = 0,
 
 
 def cell_text(row: pd.Series) -> str:
-    """``62.3 [58.1, 66.0] n=412``: rate, interval, checks scored (one decimal; the CSV files keep all)."""
+    """``62.3 [58.1, 66.0] n=412``: rate, interval, checks scored, and how many were left unscored (one decimal;
+    the CSV files keep all)."""
+    unscored = f" ({int(row['unscored'])} unscored)" if row.get("unscored") else ""
     if row["checks"] == 0 or pd.isna(row["rate"]):
-        return "–" + (f" ({int(row['unscored'])} unscored)" if row.get("unscored") else "")
+        return "–" + unscored
     text = f"{row['rate']:.1f}"
     if not (pd.isna(row["low"]) or pd.isna(row["high"])):
         text += f" [{row['low']:.1f}, {row['high']:.1f}]"
-    return text + f" n={int(row['checks'])}"
+    return text + f" n={int(row['checks'])}" + unscored
 
 
 def wide(table: pd.DataFrame) -> pd.DataFrame:
@@ -391,8 +404,6 @@ def views(report: StructureReport) -> dict[str, pd.DataFrame]:
 
 
 def markdown(report: StructureReport) -> str:
-    from tabulate import tabulate
-
     parts = []
     for title, table in views(report).items():
         shown = table.reset_index()
@@ -438,8 +449,8 @@ def data_coverage(data_dir: str | None = None, benchmarks: Iterable[str] = VARIA
                     total += 1
                     for kind in definition.constraints.types(constraint.labels):
                         counts[kind] = counts.get(kind, 0) + 1
-            name = key + "".join(f" ({k}={v})" for k, v in options.items()) if len(VARIANTS.get(key, ())) > 1 \
-                else key
+            several = len(VARIANTS.get(key, ())) > 1
+            name = key + "".join(f" ({k}={v})" for k, v in options.items()) if several else key
             rows[name] = {**counts, "checks": total}
     table = pd.DataFrame.from_dict(rows, orient="index").fillna(0).astype(int)
     kinds = [t for t in taxonomy.TYPES if t in table.columns]
@@ -447,7 +458,5 @@ def data_coverage(data_dir: str | None = None, benchmarks: Iterable[str] = VARIA
 
 
 def coverage_markdown(table: pd.DataFrame) -> str:
-    from tabulate import tabulate
-
     return tabulate(table.reset_index().rename(columns={"index": "benchmark"}), headers="keys", tablefmt="github",
                     showindex=False)

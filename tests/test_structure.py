@@ -133,6 +133,8 @@ def _judged_cases():
         (complexbench.BENCHMARK, cb, [False, True], [False, False]),  # the dependency fails question 1
         (fbbench.BENCHMARK, fb, {"judgement": judgement, "score": 0.5}, [True] + [False] * (len(items) - 1)),
         (fbbench.BENCHMARK, fb, None, [None] * len(items)),  # never judged: FB-Bench drops the dialogue
+        (fbbench.BENCHMARK, _doc(fbbench.BENCHMARK, {"fbbench_on_failure": "zero"}), None, [False] * len(items)),
+        (fbbench.BENCHMARK, fb, {"judgement": {}, "score": 0.0}, [False] * len(items)),  # nothing met
         (infobench.BENCHMARK, info, [True, None], [True, False] + [None] * (q - 2)),  # unreadable reply ends it
         (followbench.BENCHMARK, _doc(followbench.BENCHMARK, index=30), [0, 0.5], [0.0]),
     ]
@@ -149,6 +151,21 @@ def test_judged_records_and_samples_logged_before_them(complexbench_data):
         sample = json.loads(json.dumps({"doc": doc, "filtered_resps": [filtered], **values}))
         del sample["checks"]
         assert structure.sample_checks(sample, definition.key) == records, definition.key
+
+
+def test_composition_of_fbbench_and_cello_checks():
+    docs = list(fbbench.documents(fbbench.BENCHMARK.settings({}), None))
+    rm = next(d for d in docs if d["bench_type"] == fbbench.RM and len(doc_record(d)["checklist"]) > 1)
+    ec = next(d for d in docs if d["bench_type"] == fbbench.EC and len(doc_record(d)["checklist"]) > 1)
+    assert fbbench.structure(rm).composition == "single" and fbbench.structure(rm).depth == 1  # met at any item
+    assert fbbench.structure(ec).composition == "And"
+    # a CELLO criterion is a check exactly where it has a value, for any answer
+    from raif_eval.benchmarks import cello
+
+    for doc in list(cello.documents(cello.BENCHMARK.settings({}), None))[::25]:
+        scores = cello.score(doc_record(doc), "某个回答，包含一些内容。", doc["revise_against"])
+        assert [c.check for c in cello.structure(doc).constraints] == [c for c in cello.CRITERIA
+                                                                      if scores[c] is not None]
 
 
 def test_a_document_that_fails_to_score_has_failed_checks(monkeypatch):
@@ -298,6 +315,25 @@ def test_unmapped_checks_are_counted_and_noted():
     assert any("ifeval 1" in note for note in report.notes)
 
 
+def test_hostile_logged_values_never_raise():
+    samples = [{"doc": {"doc_id": "1"}, "checks": [
+        {"types": ["format", "format", "made-up"], "composition": "x" * 10_000, "depth": 10 ** 30,
+         "verdict": 10 ** 400, "check": "c" * 10_000},
+        {"types": ["length"], "depth": True, "verdict": -(10 ** 400), "source": "oracle"}]}]
+    rows = structure.check_rows("ifeval", "ifeval", samples)
+    assert [(r["type"], r["composition"], r["depth"], r["verdict"]) for r in rows] == [
+        ("format", "unmapped", 0, 1.0), ("unmapped", "unmapped", 0, 1.0), ("length", "unmapped", 0, 0.0)]
+    assert len(rows[0]["check"]) == 200 and rows[2]["source"] == ""
+    frame = structure.frame_of(rows)
+    report = structure.build({"A": frame}, n=50)
+    assert report.by_type.loc[("unmapped", "A"), "checks"] == 1
+    # old samples (no "checks") whose document or values are hostile: no checks, no exception
+    for doc in ({"doc_id": "1", "raw": "[1, 2]"}, {"doc_id": "1", "raw": "[" * 100_000},
+                {"doc_id": "1", "raw": json.dumps({"category": "mixed", "file_category": "x", "level": 1e400})}):
+        for key in BENCHMARKS:
+            assert structure.sample_checks({"doc": doc, "hsr": 10 ** 400, "drfr": "yes"}, key) == []
+
+
 def test_hostile_records_do_not_break_the_report():
     samples = [{"doc": {"doc_id": "1"}, "checks": ["junk", {"verdict": "yes", "types": ["format"]}, {}]},
                {"doc": "not a dict"}, {"checks": None}, ["not", "a", "sample"],
@@ -354,6 +390,16 @@ def test_report_structure_cli(tmp_path):
         text.split("\n", 2)[2]
 
 
+def test_report_structure_bad_flags_say_what_to_do(tmp_path):
+    _write_run(tmp_path / "a", "m", RUN_A)
+    _write_run(tmp_path / "b", "n", RUN_B)
+    for args in (["--structure", "--compare", str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "a")],
+                 ["--structure", str(tmp_path / "a"), "--format", "latex"],
+                 ["--compare", str(tmp_path / "a"), str(tmp_path / "b"), "--train_data", "x.jsonl"]):
+        done = _cli("report", *args, cwd=tmp_path)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+
+
 def test_report_structure_without_samples_says_what_to_do(tmp_path):
     _write_run(tmp_path / "a", "m", RUN_A)
     for path in (tmp_path / "a").glob("samples_*"):
@@ -400,7 +446,8 @@ def test_synth_records_carry_their_checks_in_the_taxonomy(tmp_path):
         compositions.add(found["composition"])
     assert compositions >= {"nested"}
     # a bank question's type comes from the bank; Chain and Selection questions are content
-    assert {q.get("type") for lang in ("en", "zh") for q in synth.banks.load()[lang]["questions"]} <= set(taxonomy.TYPES)
+    bank = synth.banks.load()
+    assert {q.get("type") for lang in ("en", "zh") for q in bank[lang]["questions"]} <= set(taxonomy.TYPES)
 
 
 def test_training_data_beside_the_pass_rates(tmp_path):

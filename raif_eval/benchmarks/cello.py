@@ -13,6 +13,7 @@ complex-input tasks) / 2 — it is task-based, not the mean of the criterion col
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import defaultdict
@@ -273,11 +274,16 @@ TAXONOMY = {"Answer_format": "format", "Input_depdent_query": "content", "Task_p
 
 
 def structure(doc: dict[str, Any]) -> taxonomy.Structure:
-    """The criteria whose list is not all NULL (one whose verifier still gives no value is logged unscored)."""
-    record = doc_record(doc)
-    applies = [c for c in CRITERIA if any(isinstance(e, Mapping) and e.get("criterion") != "NULL"
-                                          for e in record.get(CRITERION_LISTS[c]) or [])]
-    return taxonomy.flat([taxonomy.Constraint(c, (CRITERION_LISTS[c],), "rule") for c in applies])
+    """The criteria that apply. Whether one has a value depends on its list and the revise setting only, never on
+    the answer (upstream's lookups decide it first), so the empty answer tells."""
+    return taxonomy.flat([taxonomy.Constraint(c, (CRITERION_LISTS[c],), "rule")
+                          for c in _applying(doc["raw"], doc.get("revise_against", "self"))])
+
+
+@functools.lru_cache(maxsize=1024)
+def _applying(raw: str, revise_against: str) -> tuple[str, ...]:
+    scores = score(json.loads(raw), "", revise_against)
+    return tuple(c for c in CRITERIA if scores[c] is not None)
 
 
 def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None = None) -> list[float | None]:

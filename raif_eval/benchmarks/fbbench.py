@@ -553,30 +553,36 @@ TAXONOMY = {EC: "feedback", RM: "feedback"}
 
 
 def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+    """Error Correction items all count (their weights add up): And. A Response Maintenance dialogue scores 1 at
+    its first met item, so its items are alternative readings of one constraint: single, depth 1."""
     record = doc_record(doc)
-    return taxonomy.flat([taxonomy.Constraint(str(i), (record["bench_type"],), "judge")
-                          for i, _ in enumerate(checklist_items(record))])
+    constraints = [taxonomy.Constraint(str(i), (record["bench_type"],), "judge")
+                   for i, _ in enumerate(checklist_items(record))]
+    if record["bench_type"] == RM:
+        return taxonomy.Structure("single", 1, tuple(constraints))
+    return taxonomy.flat(constraints)
 
 
 def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool | None]:
     """Each item judged 是, matched by its text, or by position when the judge rephrased the keys but kept their
-    number; none attributable when the judgement is missing or matches neither way."""
+    number. A judgement with no 是 fails every item; one that matches neither way has none attributable. Never
+    validly judged: unscored (the dialogue leaves the averages), or failed under ``fbbench_on_failure=zero``."""
     items = [item for item, _ in checklist_items(doc_record(doc))]
     verdicts = judged.verdicts if judged is not None else None
     judgement = verdicts.get("judgement") if isinstance(verdicts, Mapping) else None
     if not isinstance(judgement, Mapping):
-        return [None] * len(items)
+        return [False if doc.get("on_failure") == "zero" else None] * len(items)
+    met = [isinstance(v, Mapping) and v.get(RESULT) == YES for v in judgement.values()]
     if all(item in judgement for item in items):
-        found = [judgement[item] for item in items]
-    elif len(judgement) == len(items):
-        found = list(judgement.values())
-    else:
-        return [None] * len(items)
-    return [isinstance(v, Mapping) and v.get(RESULT) == YES for v in found]
+        return [isinstance(judgement[item], Mapping) and judgement[item].get(RESULT) == YES for item in items]
+    if len(judgement) == len(items):
+        return met
+    return [False] * len(items) if not any(met) else [None] * len(items)
 
 
 CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,
-                                     "one check per checklist item, all `feedback`; And by count")
+                                     "one check per checklist item, all `feedback`; Error Correction And by count, "
+                                     "Response Maintenance single")
 
 BENCHMARK = Benchmark(
     key=BENCH, name="FB-Bench", column="FB Bench",

@@ -353,7 +353,7 @@ def structure(doc: dict[str, Any]) -> taxonomy.Structure:
 
 def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[float | None]:
     hard = values.get("hsr")
-    return [None if hard is None else max(0.0, float(hard))]  # an unreadable reply's -1 fails
+    return [None if hard is None else max(0, hard)]  # an unreadable reply's -1 fails
 
 
 CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,

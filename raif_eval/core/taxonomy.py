@@ -106,7 +106,7 @@ def verdict(value: Any) -> Verdict:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)) and value == value:
-        return min(1.0, max(0.0, float(value)))
+        return float(min(1.0, max(0.0, value)))  # clamped before float(): a huge logged int must not overflow
     return None
 
 
