@@ -114,28 +114,43 @@ def frame_of(rows: list[dict[str, Any]]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ resampling
 
 
-def _weights(strata: pd.Series, n: int, seed: int) -> np.ndarray:
-    """Bootstrap draw counts, ``n`` × documents (one per entry of ``strata``): each stratum's documents drawn with
-    replacement, as many as it has."""
+def _weights(docs: pd.Index, n: int, seed: int) -> np.ndarray:
+    """Bootstrap draw counts, ``n`` × documents: the documents of each benchmark (the stratum a document key
+    starts with) drawn with replacement, as many as it has."""
     rng = np.random.default_rng(seed)
-    out = np.zeros((n, len(strata)))
+    strata = docs.str.split("\0").str[0]
+    out = np.zeros((n, len(docs)))
     for stratum in pd.unique(strata):
-        idx = np.flatnonzero((strata == stratum).to_numpy())
+        idx = np.flatnonzero(strata == stratum)
         out[:, idx] = rng.multinomial(len(idx), np.full(len(idx), 1 / len(idx)), size=n)
     return out
 
 
-def _cells(frame: pd.DataFrame, keys: Sequence[str], docs: pd.Index) -> tuple[pd.MultiIndex | pd.Index, Any, Any]:
-    """Per document and cell, the verdict sum and the count of scored checks (documents × cells)."""
-    cell_keys = frame[list(keys)].apply(tuple, axis=1) if len(keys) > 1 else frame[keys[0]]
-    cells = pd.Index(sorted(set(cell_keys), key=_order))
-    codes = cells.get_indexer(cell_keys)
-    rows = docs.get_indexer(frame["_doc"])
-    sums = np.zeros((len(docs), len(cells)))
-    counts = np.zeros((len(docs), len(cells)))
-    np.add.at(sums, (rows, codes), frame["verdict"].to_numpy())
-    np.add.at(counts, (rows, codes), 1)
-    return cells, sums, counts
+@dataclass(frozen=True)
+class _Grid:
+    """Where each row of a frame falls: its document (``rows``) and its cell of the table's keys (``codes``)."""
+
+    docs: pd.Index
+    cells: pd.Index
+    rows: np.ndarray
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, keys: Sequence[str]) -> _Grid:
+        docs = pd.Index(pd.unique(frame["_doc"]))
+        cell_keys = frame[list(keys)].apply(tuple, axis=1) if len(keys) > 1 else frame[keys[0]]
+        cells = pd.Index(sorted(set(cell_keys), key=_order))
+        return cls(docs, cells, docs.get_indexer(frame["_doc"]), cells.get_indexer(cell_keys))
+
+    def sums(self, values: Any) -> np.ndarray:
+        """``values`` (one per row) summed per document and cell: documents × cells."""
+        out = np.zeros((len(self.docs), len(self.cells)))
+        np.add.at(out, (self.rows, self.codes), values)
+        return out
+
+    def index(self, keys: Sequence[str]) -> pd.Index:
+        return (pd.MultiIndex.from_tuples(self.cells, names=list(keys)) if len(keys) > 1
+                else pd.Index(self.cells, name=keys[0]))
 
 
 TYPE_ORDER = {kind: i for i, kind in enumerate((*taxonomy.TYPES, taxonomy.UNMAPPED))}
@@ -183,19 +198,17 @@ def rates(frame: pd.DataFrame, keys: Sequence[str], n: int = 1000, seed: int = 0
         out["unscored"] = unscored
         out[["checks", "docs"]] = 0
         return out
-    docs = pd.Index(pd.unique(frame["_doc"]))
-    cells, sums, counts = _cells(frame, keys, docs)
+    grid = _Grid.of(frame, keys)
+    sums, counts = grid.sums(frame["verdict"].to_numpy()), grid.sums(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = 100 * sums.sum(0) / counts.sum(0)
         if n:
-            strata = pd.Series(docs.str.split("\0").str[0])
-            weights = _weights(strata, n, seed)
+            weights = _weights(grid.docs, n, seed)
             low, high = _interval(100 * (weights @ sums) / (weights @ counts), n)
         else:
-            low = high = np.full(len(cells), np.nan)
-    index = pd.MultiIndex.from_tuples(cells, names=keys) if len(keys) > 1 else pd.Index(cells, name=keys[0])
+            low = high = np.full(len(grid.cells), np.nan)
     out = pd.DataFrame({"rate": rate, "low": low, "high": high, "checks": counts.sum(0).astype(int),
-                        "docs": (counts > 0).sum(0).astype(int)}, index=index)
+                        "docs": (counts > 0).sum(0).astype(int)}, index=grid.index(keys))
     out["unscored"] = unscored.reindex(out.index).fillna(0).astype(int) if len(unscored) else 0
     extra = unscored.index.difference(out.index)  # cells with unscored checks only
     if len(extra):
@@ -222,29 +235,25 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str] = ("type",), n:
         return pd.DataFrame(columns=list(PAIRED), index=pd.Index([], name=keys[0]) if len(keys) == 1 else
                             pd.MultiIndex.from_tuples([], names=keys))
     joined = _with_docs(joined, keys)
-    docs = pd.Index(pd.unique(joined["_doc"]))
-    cells, sums_a, counts = _cells(joined.assign(verdict=joined["verdict_a"]), keys, docs)
-    _, sums_b, _ = _cells(joined.assign(verdict=joined["verdict_b"]), keys, docs)
-    cell_keys = joined[keys].apply(tuple, axis=1) if len(keys) > 1 else joined[keys[0]]
-    up = (joined["verdict_b"] > joined["verdict_a"]).groupby(cell_keys.to_numpy()).sum()
-    down = (joined["verdict_b"] < joined["verdict_a"]).groupby(cell_keys.to_numpy()).sum()
+    grid = _Grid.of(joined, keys)
+    a_, b_ = joined["verdict_a"].to_numpy(), joined["verdict_b"].to_numpy()
+    sums_a, sums_b, counts = grid.sums(a_), grid.sums(b_), grid.sums(1)
+    improved = np.bincount(grid.codes, weights=b_ > a_, minlength=len(grid.cells)).astype(int)
+    hurt = np.bincount(grid.codes, weights=b_ < a_, minlength=len(grid.cells)).astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_a, rate_b = 100 * sums_a.sum(0) / counts.sum(0), 100 * sums_b.sum(0) / counts.sum(0)
         difference = rate_b - rate_a
         if n:
-            strata = pd.Series(docs.str.split("\0").str[0])
-            weights = _weights(strata, n, seed)
+            weights = _weights(grid.docs, n, seed)
             draws = 100 * (weights @ sums_b - weights @ sums_a) / (weights @ counts)
             low, high = _interval(draws, n)
             p = [p_value(float(d), draws[:, j]) for j, d in enumerate(difference)]
         else:
-            low = high = np.full(len(cells), np.nan)
-            p = [math.nan] * len(cells)
-    index = pd.MultiIndex.from_tuples(cells, names=keys) if len(keys) > 1 else pd.Index(cells, name=keys[0])
+            low = high = np.full(len(grid.cells), np.nan)
+            p = [math.nan] * len(grid.cells)
     return pd.DataFrame({"pairs": counts.sum(0).astype(int), "docs": (counts > 0).sum(0).astype(int),
                          "A": rate_a, "B": rate_b, "difference": difference, "low": low, "high": high, "p": p,
-                         "improved": [int(up.get(c, 0)) for c in cells], "hurt": [int(down.get(c, 0)) for c in cells]},
-                        index=index)
+                         "improved": improved, "hurt": hurt}, index=grid.index(keys))
 
 
 def coverage(frame: pd.DataFrame) -> pd.DataFrame:
