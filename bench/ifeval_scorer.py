@@ -15,7 +15,7 @@ import time
 
 from raif_eval import data
 from raif_eval.benchmarks import ifeval
-from raif_eval.harness.task import SampleScorer
+from raif_eval.core.scoring import SampleScorer
 
 FIXTURE = "fixtures/gpt4_official/input_response_data_gpt4_20231107_145030.jsonl"
 
@@ -34,7 +34,7 @@ def main() -> None:
     from lm_eval.tasks.ifeval import utils as upstream
 
     our_docs = ifeval.documents(ifeval.BENCHMARK.settings({}), None)
-    ours = SampleScorer(ifeval.BENCHMARK)  # the task's process_results
+    ours = SampleScorer(ifeval.BENCHMARK, ifeval.BENCHMARK.settings({}))  # the task's process_results
 
     def run_ours():
         ifeval.clear_check_cache()  # one eval run scores each document once: no reuse of built checks

@@ -209,10 +209,8 @@ def _own(argv: list[str]) -> None:
         for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
             print(f"wrote {path}")
     elif args.command == "report":
-        from raif_eval.harness.patch import quiet_console
         from raif_eval.reports.build import compare_runs, write_report
 
-        quiet_console()  # confidence intervals rebuild the tasks
         if args.compare and args.paths:
             raise RaifError("--compare takes its two runs itself: drop the other PATHs, or drop --compare")
         if args.train_data and not args.structure and args.compare:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.core.tables import FILTER, scored
-from raif_eval.reports.samples import load_samples
+from raif_eval.results import load_samples, task_settings
 
 USAGE = (("judge_parse_failures", "parse failures"), ("judge_parse_failure_rate", "parse failure rate"),
          ("judge_failed_docs", "failed docs"), ("judge_prompt_tokens", "prompt tokens"),
@@ -70,7 +70,8 @@ def breakdowns(results_path: str | Path, results: dict[str, Any]) -> dict[str, p
         if not samples:
             continue
         for breakdown in BENCHMARKS[key].breakdowns:
-            out[f"{breakdown.title} ({task})" if key in shared else breakdown.title] = breakdown.build(samples)
+            title = f"{breakdown.title} ({task})" if key in shared else breakdown.title
+            out[title] = breakdown.build(samples, task_settings(results, task))
     if out:
         usage = judge_usage(results)
         if not usage.empty:

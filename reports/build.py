@@ -18,9 +18,9 @@ from raif_eval.errors import RaifError
 from raif_eval.paths import writable_folder
 from raif_eval.reports import structure
 from raif_eval.reports import table1 as t1
-from raif_eval.reports.model import MISSING, Report, Table2
+from raif_eval.reports.model import MISSING, Column, Report, Table2
 from raif_eval.reports.runs import Run, load_runs, results_files
-from raif_eval.reports.samples import load_samples
+from raif_eval.results import load_samples, task_settings
 
 DOCUMENTS = "Documents per benchmark"
 
@@ -51,7 +51,8 @@ def _table1_ci(runs: list[Run], table: t1.Table1, n: int) -> pd.DataFrame | None
 def _table2(runs: list[Run], n: int) -> Table2 | None:
     from raif_eval.reports.table2 import table2
 
-    with_samples = [(run.label, s) for run in runs for task, bench in run.tasks().items() if bench == "complexbench"
+    with_samples = [(run.label, s, task_settings(run.results, task)) for run in runs
+                    for task, bench in run.tasks().items() if bench == "complexbench"
                     for s in [load_samples(run.path, task)] if s]
     if not with_samples:
         return None
@@ -61,7 +62,7 @@ def _table2(runs: list[Run], n: int) -> Table2 | None:
     return table
 
 
-def _table2_ci(with_samples: list[tuple[str, list[dict]]], table: Table2, n: int, seed: int = 0) -> pd.DataFrame:
+def _table2_ci(with_samples: list[Column], table: Table2, n: int, seed: int = 0) -> pd.DataFrame:
     """Percentile bootstrap over instructions: every resample recomputes the whole Table 2 column, so the Avg.
     rows are resampled exactly as they are computed."""
     import numpy as np
@@ -70,8 +71,8 @@ def _table2_ci(with_samples: list[tuple[str, list[dict]]], table: Table2, n: int
     from raif_eval.reports.table2 import INDEX
 
     ci = pd.DataFrame(None, index=table.frame.index, columns=table.frame.columns, dtype=object)
-    for label, samples in with_samples:
-        rows, mode = complexbench.sample_rows(samples), complexbench.missing_mode(samples)
+    for label, samples, settings in with_samples:
+        rows, mode = complexbench.sample_rows(samples), settings["complexbench_missing"]
         rng = np.random.default_rng(seed)
         draws: dict[str, list[float]] = {name: [] for name in INDEX}
         for _ in range(n):

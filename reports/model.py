@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 
 MISSING = "–"
+# One run's ComplexBench samples for Table 2: (run label, the samples, the settings the task scored them under)
+Column = tuple[str, list[dict[str, Any]], dict[str, Any]]
 UNSCORABLE = "n/a"  # evaluated, but no document could be scored (e.g. every judge reply unreadable): not "not run"
 DIGITS = 2  # scores are printed, and marked, at this precision
 

@@ -2,11 +2,11 @@
 
 A task's ``raif_score`` is ``aggregation(items)`` over the per-document values its ``process_results`` returned,
 and several aggregations need tags that the values carry but the logged samples do not (FollowBench's
-:class:`~raif_eval.core.Tagged` cells, CELLO's per-document rows, …). So the values are *rehydrated*: the task is
-loaded through lm-eval's TaskManager with the run's task options, ``process_results`` is called again on every
-logged sample (``doc`` and ``filtered_resps``; judged tasks' filtered responses already hold the verdicts, so no
-judge is asked), and aggregating all of them must give back the results file's ``raif_score,raif`` — else
-:func:`rehydrate` raises.
+:class:`~raif_eval.core.Tagged` cells, CELLO's per-document rows, …). So the values are *rehydrated*: the task's
+scorer (:class:`~raif_eval.core.scoring.SampleScorer`, its definition under the settings the run recorded) is
+called again on every logged sample (``doc`` and ``filtered_resps``; judged tasks' filtered responses already hold
+the verdicts, so no judge is asked), and aggregating all of them with the definition's aggregation must give back
+the results file's ``raif_score,raif`` — else :func:`rehydrate` raises.
 
 The bootstrap resamples documents with replacement and aggregates each resample with the task's own
 aggregation, so a CI of FollowBench's level-averaged HSR or CFBench's rounded means is that metric's CI.
@@ -22,7 +22,6 @@ import json
 import math
 import zlib
 from collections.abc import Callable, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from raif_eval.benchmarks import BENCHMARKS
+from raif_eval.core import Benchmark
+from raif_eval.core.benchmark import Settings
+from raif_eval.core.scoring import SampleScorer
 from raif_eval.errors import RaifError
-from raif_eval.harness.patch import include_paths
-from raif_eval.harness.rejudge import latest_results, task_options
-from raif_eval.reports.samples import load_samples
+from raif_eval.results import latest_results, load_samples, task_settings
 
 METRIC = "raif_score,raif"
 SCORE = "raif_score"
@@ -70,34 +70,23 @@ def raif_tasks(results: dict[str, Any]) -> list[str]:
     return [t for t in results.get("configs", {}) if METRIC in results.get("results", {}).get(t, {})]
 
 
-def _options_key(results: dict[str, Any]) -> str:
-    return json.dumps(task_options(results), sort_keys=True, default=str)
-
-
-@cache
-def _manager(options_key: str):
-    from lm_eval.tasks import TaskManager
-
-    return TaskManager(include_path=include_paths(None), include_defaults=False, metadata=json.loads(options_key))
-
-
-@cache
-def _task(task: str, options_key: str):
-    try:
-        return _manager(options_key).load([task])["tasks"][task]
-    except KeyError:
+def _definition(results: dict[str, Any], task: str) -> tuple[Benchmark, Settings]:
+    key = (results["configs"][task].get("metadata") or {}).get("benchmark")
+    if key not in BENCHMARKS:
         raise RaifError(f"task {task} is not one of raif-eval's tasks; statistics need the task that wrote "
-                        "the samples") from None
+                        "the samples")
+    return BENCHMARKS[key], task_settings(results, task)
 
 
-def load_task(results: dict[str, Any], task: str):
-    """The lm-eval task object that scored ``task`` in this run (loaded with the run's task options; cached)."""
-    return _task(task, _options_key(results))
+def scorer(results: dict[str, Any], task: str) -> SampleScorer:
+    """The ``process_results`` that scored ``task`` in this run (its definition, under the run's settings)."""
+    return SampleScorer(*_definition(results, task))
 
 
 def aggregation(results: dict[str, Any], task: str) -> Aggregate:
     """The task's ``raif_score`` aggregation: per-document values -> score."""
-    return load_task(results, task).aggregation()[SCORE]
+    benchmark, settings = _definition(results, task)
+    return next(m.aggregate for m in benchmark.all_metrics(settings) if m.name == SCORE)
 
 
 def _same(a: float, b: float) -> bool:
@@ -127,16 +116,16 @@ def rehydrate(results_path: str | Path, results: dict[str, Any] | None, task: st
     samples = load_samples(results_path, task)
     if samples is None:
         return None
-    scorer = load_task(results, task)
+    score = scorer(results, task)
     show = progress if progress is not None else len(samples) >= LONG_REHYDRATE
-    values = [scorer.process_results(s["doc"], s["filtered_resps"])[SCORE]
+    values = [score(s["doc"], s["filtered_resps"])[SCORE]
               for s in _progress(samples, len(samples), f"rehydrate {task}", show)]
     try:
         expected = float(results["results"][task][METRIC])
     except (TypeError, ValueError):
         raise RaifError(f"{results_path.name}: {task} {METRIC} is {results['results'][task][METRIC]!r}, "
                         "not a number") from None
-    got = float(scorer.aggregation()[SCORE](values))
+    got = float(aggregation(results, task)(values))
     if not _same(got, expected):
         raise RaifError(f"rehydrated {task} samples of {results_path.name} aggregate to {got!r}, but the results "
                         f"file says {expected!r}; the samples do not belong to this results file, or the task's "
@@ -260,17 +249,6 @@ def _in_table1(results: dict[str, Any], task: str) -> bool:
     return (results["configs"][task].get("metadata") or {}).get("table1", True)
 
 
-def benchmark_options(results: dict[str, Any], task: str) -> dict[str, Any]:
-    """The task's options, defaults filled in from its definition (runs that recorded only the options they set,
-    as earlier versions did, compare equal to runs that record all of them)."""
-    metadata = results["configs"][task].get("metadata") or {}
-    key = metadata.get("benchmark")
-    if key in BENCHMARKS:
-        return BENCHMARKS[key].settings(metadata)
-    prefix = f"{key}_"
-    return {k: v for k, v in metadata.items() if k.startswith(prefix)}
-
-
 COLUMNS = ["n_docs", "a", "b", "diff", "ci_low", "ci_high", "p_value"]
 
 
@@ -297,9 +275,9 @@ def compare(run_a: str | Path, run_b: str | Path, n: int = 1000, seed: int = 0, 
     for task in raif_tasks(res_a):
         if task not in tasks_b:
             continue
-        if benchmark_options(res_a, task) != benchmark_options(res_b, task):
-            raise RaifError(f"{task} was run with different options ({benchmark_options(res_a, task)} vs "
-                            f"{benchmark_options(res_b, task)}); its documents and scores are not comparable")
+        if task_settings(res_a, task) != task_settings(res_b, task):
+            raise RaifError(f"{task} was run with different options ({task_settings(res_a, task)} vs "
+                            f"{task_settings(res_b, task)}); its documents and scores are not comparable")
         values_a = rehydrate(path_a, res_a, task, progress=progress)
         values_b = rehydrate(path_b, res_b, task, progress=progress)
         if values_a is None or values_b is None:

@@ -37,19 +37,22 @@ from tabulate import tabulate
 
 from raif_eval.benchmarks import BENCHMARKS
 from raif_eval.core import taxonomy
+from raif_eval.core.benchmark import Settings
 from raif_eval.core.tables import judged_of, scored
 from raif_eval.errors import RaifError
 from raif_eval.jsonio import read_jsonl
 from raif_eval.reports.runs import OFFICIAL, Run
-from raif_eval.reports.samples import load_samples
+from raif_eval.reports.stats import p_value
+from raif_eval.results import load_samples, task_settings
 
 LEVEL = 0.95
 RATE = ("rate", "low", "high", "checks", "docs", "unscored")  # the columns every rate table has
 PAIRED = ("pairs", "docs", "A", "B", "difference", "low", "high", "p", "improved", "hurt")
 
 
-def sample_checks(sample: dict[str, Any], benchmark: str) -> list[dict[str, Any]]:
-    """A sample's per-check records: the logged ones, else (samples logged before them) mapped now."""
+def sample_checks(sample: dict[str, Any], benchmark: str, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """A sample's per-check records: the logged ones, else (samples logged before them) mapped now, under the
+    settings its task was scored with (None: the benchmark's defaults)."""
     logged = sample.get("checks")
     if isinstance(logged, list):
         return [r for r in logged if isinstance(r, dict)]
@@ -59,18 +62,20 @@ def sample_checks(sample: dict[str, Any], benchmark: str) -> list[dict[str, Any]
     judged = judged_of(sample) if definition.judged else None
     try:
         return taxonomy.records(benchmark, definition.constraints, sample["doc"], sample, judged,
-                                failed=bool(sample.get("scoring_failed_docs")))
+                                definition.settings(settings), failed=bool(sample.get("scoring_failed_docs")))
     except Exception:  # noqa: BLE001 — a sample of another shape (or hostile): it has no checks to report
         return []
 
 
-def check_rows(task: str, benchmark: str, samples: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (check, type) of a task's samples; a malformed record field reads as unknown, never raises."""
+def check_rows(task: str, benchmark: str, samples: Iterable[dict[str, Any]],
+               settings: Settings | None = None) -> list[dict[str, Any]]:
+    """One row per (check, type) of a task's samples (scored under ``settings``); a malformed record field reads as
+    unknown, never raises."""
     rows = []
     for sample in scored(s for s in samples if isinstance(s, dict)):
         doc = sample["doc"] if isinstance(sample.get("doc"), dict) else {}
         doc_id = str(doc.get("doc_id", sample.get("doc_id")))
-        for record in sample_checks(sample, benchmark):
+        for record in sample_checks(sample, benchmark, settings):
             verdict = taxonomy.verdict(record.get("verdict"))
             given = record.get("types") if isinstance(record.get("types"), list) else []
             # only the taxonomy's names: a logged label outside it is unmapped (and cannot grow the tables)
@@ -100,7 +105,7 @@ def run_frame(run: Run) -> pd.DataFrame:
         samples = load_samples(run.path, task)
         if samples:
             base = task if run.protocol == OFFICIAL else task.removesuffix(f"_{run.protocol}")
-            rows += check_rows(base, benchmark, samples)
+            rows += check_rows(base, benchmark, samples, task_settings(run.results, task))
     return frame_of(rows)
 
 
@@ -225,8 +230,6 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: Sequence[str] = ("type",), n:
     of ``keys``: pairs, documents, both pass rates and B − A (× 100), its paired bootstrap interval and two-sided
     p-value, and the checks B scored higher than A (``improved``: met where A failed, or a graded score up) or
     lower (``hurt``)."""
-    from raif_eval.reports.stats import p_value  # stats loads lm-eval's task machinery: only when comparing
-
     keys = list(keys)
     on = ["benchmark", "task", "doc", "check", "type"]
     joined = a.merge(b[[*on, "verdict"]], on=on, suffixes=("_a", "_b"))
@@ -453,8 +456,9 @@ def data_coverage(data_dir: str | None = None, benchmarks: Iterable[str] = VARIA
         for options in VARIANTS.get(key, ({},)):
             counts: dict[str, int] = {taxonomy.UNMAPPED: 0}
             total = 0
-            for doc in definition.documents(definition.settings(options), data_dir):
-                for constraint in definition.constraints.structure(doc).constraints:
+            settings = definition.settings(options)
+            for doc in definition.documents(settings, data_dir):
+                for constraint in definition.constraints.structure(doc, settings).constraints:
                     total += 1
                     for kind in definition.constraints.types(constraint.labels):
                         counts[kind] = counts.get(kind, 0) + 1

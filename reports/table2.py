@@ -23,7 +23,8 @@ import pandas as pd
 
 from raif_eval.benchmarks import complexbench
 from raif_eval.core.tables import judged_of, scored
-from raif_eval.reports.model import DIGITS, MISSING, Table2, rank
+from raif_eval.core.benchmark import Settings
+from raif_eval.reports.model import DIGITS, MISSING, Column, Table2, rank
 
 TASK = "raif_complexbench"
 
@@ -51,18 +52,18 @@ MARKS_NOTE = (f"Bold / underline: best / second best column of each row, compare
               f"({DIGITS} decimals); on a tie the leftmost column ranks first; missing cells are ignored.")
 
 
-def column(samples: Sequence[dict[str, Any]]) -> pd.Series:
+def column(samples: Sequence[dict[str, Any]], settings: Settings) -> pd.Series:
     """One run's Table 2 column, × 100, NaN for a category without instructions."""
-    values = complexbench.table2(complexbench.sample_rows(samples), complexbench.missing_mode(samples))
+    values = complexbench.table2(complexbench.sample_rows(samples), settings["complexbench_missing"])
     return pd.Series([100 * values[label] for label in complexbench.TABLE2_ROWS],
                      index=pd.MultiIndex.from_tuples(ROWS, names=["Category", "ND"]), dtype=float)
 
 
-def _notes(runs: Sequence[tuple[str, list[dict[str, Any]]]], frame: pd.DataFrame) -> list[str]:
+def _notes(runs: Sequence[Column], frame: pd.DataFrame) -> list[str]:
     notes = [AVG_NOTE, MARKS_NOTE]
-    for label, samples in runs:
+    for label, samples, settings in runs:
         rows = complexbench.sample_rows(samples)
-        mode = complexbench.missing_mode(samples)
+        mode = settings["complexbench_missing"]
         stats = complexbench.aggregate(rows, mode)
         if stats["missing_judgments"]:
             handled = ("their instructions are left out (complexbench_missing=drop)" if mode == "drop"
@@ -80,12 +81,13 @@ def _notes(runs: Sequence[tuple[str, list[dict[str, Any]]]], frame: pd.DataFrame
     return notes
 
 
-def table2(runs: list[tuple[str, list[dict]]]) -> Table2:
-    """Table 2 from ``(run label, raif_complexbench samples)`` pairs, one column per run, in the given order."""
-    labels = [label for label, _ in runs]
+def table2(runs: list[Column]) -> Table2:
+    """Table 2 from ``(run label, raif_complexbench samples, the task's settings)``, one column per run, in the
+    given order."""
+    labels = [label for label, _, _ in runs]
     if len(set(labels)) != len(labels):
         raise ValueError(f"Table 2 run labels must be unique: {labels}")
-    frame = pd.DataFrame({label: column(samples) for label, samples in runs},
+    frame = pd.DataFrame({label: column(samples, settings) for label, samples, settings in runs},
                          index=pd.MultiIndex.from_tuples(ROWS, names=["Category", "ND"]), columns=labels,
                          dtype=float)
     marks = {row: rank(frame.loc[row]) for row in ROWS}

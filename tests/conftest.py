@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import NETGUARD, ROOT, SHARED
+from helpers import NETGUARD, ROOT, SHARED, data_dir_with_complexbench_fixture
 
 # Environment for this process and every subprocess, set before lm-eval or datasets are imported.
 os.environ.setdefault("RAIF_DATA_DIR", str(SHARED))
@@ -28,6 +28,14 @@ os.environ["NETGUARD_LOG"] = str(NETGUARD_LOG)
 # The same guard in this process (subprocesses load it as sitecustomize through PYTHONPATH).
 _spec = importlib.util.spec_from_file_location("raif_netguard", NETGUARD / "sitecustomize.py")
 _spec.loader.exec_module(importlib.util.module_from_spec(_spec))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lm_eval_registrations():
+    """raif-eval's lm-eval registrations (the replay and chat backends, the filters), as ``raif-eval``, the
+    ``lm_eval`` hook and a task's class import bring them: tests calling ``lm_eval.simple_evaluate`` directly must
+    not depend on which test imported them first."""
+    import raif_eval.harness  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,3 +70,13 @@ def ifeval_records():
 
     return ifeval.load_records()
 
+
+
+@pytest.fixture(scope="module")
+def complexbench_data(tmp_path_factory):
+    """The shared data with ComplexBench's test fixture standing in for its data file."""
+    env = data_dir_with_complexbench_fixture(tmp_path_factory.mktemp("data") / "d")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        yield

@@ -72,9 +72,10 @@ class ScriptedClient:
 def _scorer(key: str, protocol: str) -> Call:
     benchmark = benchmarks.get(key)
     docs = documents(key, protocol)
+    settings = benchmark.settings({"protocol": protocol})
 
     def call(text: str, i: int) -> Any:
-        return benchmark.score(docs[i % len(docs)], text, None)
+        return benchmark.score(docs[i % len(docs)], text, None, settings)
     return call
 
 
@@ -90,7 +91,7 @@ def _judged(key: str, protocol: str) -> Call:
         doc = docs[i % len(docs)]
         judge = DocJudge(ScriptedClient(text[::-1] if i % 2 else text), profile, max_asks=2)
         verdicts = asyncio.run(program(judge, doc_record(doc), text))
-        return benchmark.score(doc, text, Judged(text, verdicts, judge.transcript))
+        return benchmark.score(doc, text, Judged(text, verdicts, judge.transcript), settings)
     return call
 
 

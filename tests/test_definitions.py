@@ -182,7 +182,7 @@ def test_predict_only_defers_judging_to_raif_eval_judge(task_manager, tmp_path, 
 
 
 def test_runs_that_recorded_only_the_options_they_set_compare_with_runs_that_record_all():
-    from raif_eval.reports.stats import benchmark_options
+    from raif_eval.results import task_settings as benchmark_options
 
     old = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "version": 1.0}}}}  # earlier versions
     new = {"configs": {"raif_fbbench": {"metadata": {"benchmark": "fbbench", "protocol": "official",
@@ -193,7 +193,7 @@ def test_runs_that_recorded_only_the_options_they_set_compare_with_runs_that_rec
 
 
 def test_rejudging_carries_what_the_user_chose_not_each_protocols_defaults():
-    from raif_eval.harness.rejudge import task_options
+    from raif_eval.results import task_options
 
     def config(protocol, **options):
         bench = BENCHMARKS["fbbench"]
@@ -211,3 +211,20 @@ def test_rejudging_carries_what_the_user_chose_not_each_protocols_defaults():
     assert task_options(old) == {"fbbench_on_failure": "zero"}
     zh = {"configs": {"raif_followbench_zh": {"metadata": {"benchmark": "followbench", "language": "zh"}}}}
     assert task_options(zh) == {}  # the task's own language is its YAML's, not a run option
+
+
+# Options that choose which data is read (the documents differ by design); every other option changes scoring only
+DATA_OPTIONS = {"fbbench_version", "complexbench_language", "complexbench_data_file", "language"}
+
+
+def test_options_are_handed_to_scoring_never_copied_into_documents(complexbench_data):
+    for key, benchmark in BENCHMARKS.items():
+        for protocol in benchmark.protocols:
+            base = benchmark.settings({"protocol": protocol.name})
+            docs = benchmark.documents(base, None)
+            for option in benchmark.all_options:
+                if option.name in DATA_OPTIONS or not option.choices:
+                    continue
+                for choice in option.choices:
+                    other = {**base, option.name: choice}
+                    assert benchmark.documents(other, None) == docs, (key, protocol.name, option.name, choice)

@@ -73,18 +73,18 @@ def test_a_scorer_that_raises_fails_only_its_document():
 
     from raif_eval.benchmarks import cfbench
     from raif_eval.core import Judged
-    from raif_eval.harness.task import SampleScorer
+    from raif_eval.core.scoring import SampleScorer
 
     for benchmark in (ifeval.BENCHMARK, cfbench.BENCHMARK):
         doc = benchmark.documents(benchmark.settings({}), None)[0]
         judged = benchmark.judged
 
-        def score(d, answer, j, real=benchmark.score):
+        def score(d, answer, j, settings, real=benchmark.score):
             if answer == "boom":
                 raise KeyError("a verifier bug")
-            return real(d, answer, j)
+            return real(d, answer, j, settings)
 
-        scorer = SampleScorer(replace(benchmark, score=score))
+        scorer = SampleScorer(replace(benchmark, score=score), benchmark.settings({}))
         wrap = (lambda a: Judged(a, None).encode()) if judged else (lambda a: a)
         fine, failed = scorer(doc, [wrap("fine")]), scorer(doc, [wrap("boom")])
         assert set(failed) == set(fine) and fine["scoring_failed_docs"] == 0
@@ -94,9 +94,9 @@ def test_a_scorer_that_raises_fails_only_its_document():
 
 
 def test_invisible_and_replaced_answers_are_counted_as_hostile_but_keep_their_verdicts():
-    from raif_eval.harness.task import SampleScorer
+    from raif_eval.core.scoring import SampleScorer
 
-    scorer = SampleScorer(ifeval.BENCHMARK)
+    scorer = SampleScorer(ifeval.BENCHMARK, ifeval.BENCHMARK.settings({}))
     doc = ifeval.BENCHMARK.documents(ifeval.BENCHMARK.settings({}), None)[1]  # punctuation:no_comma only
     for answer, hostile in (("\u200b", 1), ("\ufeff\u200d", 1), ("no comma \ufffd here", 1), ("no comma here", 0)):
         out = scorer(doc, [answer])

@@ -83,18 +83,22 @@ ROW_ORDER = [("And", "1"), ("Chain", "1"), ("Chain", "2"), ("Chain", "Avg."), ("
              ("Selection & Chain", "3"), ("Selection & Chain", "Avg."), ("Overall", "–")]
 
 
-def cb_samples(verdicts_of=lambda category, raw: raw, keep=lambda category: True, missing="fail"):
+CB_SETTINGS = {"complexbench_missing": "fail"}
+DROP = {"complexbench_missing": "drop"}
+
+
+def cb_samples(verdicts_of=lambda category, raw: raw, keep=lambda category: True):
     out = []
     for main_id, (category, deps, raw) in enumerate(CB):
         if keep(category):
             record = cb_record(main_id, category, deps)
             out.append(sample(main_id, record, filtered=judge_output(verdicts_of(category, raw)),
-                              doc={"category": category, "missing": missing}, drfr=[]))
+                              doc={"category": category}, drfr=[]))
     return out
 
 
 def test_table2_rows_from_samples_match_hand_computed_values():
-    result = table2([("A", cb_samples())])
+    result = table2([("A", cb_samples(), CB_SETTINGS)])
     assert isinstance(result, Table2)
     frame = result.frame
     assert list(frame.index) == ROW_ORDER and frame.index.names == ["Category", "ND"]
@@ -111,18 +115,18 @@ def test_table2_rows_from_samples_match_hand_computed_values():
 
 
 def test_table2_drop_mode_leaves_instructions_with_missing_judgments_out():
-    frame = table2([("A", cb_samples(missing="drop"))]).frame
+    frame = table2([("A", cb_samples(), DROP)]).frame
     assert frame.at[("Selection & Chain", "3"), "A"] == pct(5 / 6)
     assert frame.at[("Overall", "–"), "A"] == pct(22 / 35)
 
 
 def test_table2_columns_marks_and_missing_cells():
     runs = [
-        ("A", cb_samples()),
+        ("A", cb_samples(), CB_SETTINGS),
         # B: every And/Chain question met, every Selection-type question failed
-        ("B", cb_samples(lambda c, raw: [c.startswith(("And", "Chain"))] * len(raw))),
-        ("C", cb_samples()),  # ties A on every row
-        ("D", cb_samples(keep=lambda c: c == "And")),  # And only: all other cells missing
+        ("B", cb_samples(lambda c, raw: [c.startswith(("And", "Chain"))] * len(raw)), CB_SETTINGS),
+        ("C", cb_samples(), CB_SETTINGS),  # ties A on every row
+        ("D", cb_samples(keep=lambda c: c == "And"), CB_SETTINGS),  # And only: all other cells missing
     ]
     result = table2(runs)
     frame = result.frame
@@ -143,7 +147,7 @@ def test_table2_columns_marks_and_missing_cells():
     assert result.marks == expected
     assert any("D: no instructions for" in n and "Selection & Chain Avg." in n for n in result.notes)
     with pytest.raises(ValueError, match="unique"):
-        table2([("A", cb_samples()), ("A", cb_samples())])
+        table2([("A", cb_samples(), CB_SETTINGS), ("A", cb_samples(), CB_SETTINGS)])
 
 
 def test_rank_compares_printed_values_and_leftmost_wins_ties():
@@ -265,8 +269,7 @@ def test_cfbench_by_constraint():
 def fb_sample(i, category, group, level, hsr, ssr, unparsed=0):
     record = {"id": f"{category}_constraints:{i}", "level": level, "file_category": category,
               "group": f"{category}:{group}", "rule": False}
-    return sample(i, record, doc={"category": category, "level": level, "rule_checked": False,
-                                  "on_unparsed": "minus_one"},
+    return sample(i, record, doc={"category": category, "level": level, "rule_checked": False},
                   raif_score=hsr, hsr=hsr, ssr=ssr, csl=hsr, judge_unparsed=unparsed)
 
 
@@ -347,7 +350,7 @@ EC, RM = "Error Correction", "Response Maintenance"
 def fbb_sample(i, bench, task_type, score, errors=(), feedback=()):
     record = {"bench_type": bench, "task_type": task_type, "error_type": list(errors),
               "feedback_type": list(feedback), "checklist": []}
-    return sample(i, record, doc={"bench_type": bench, "task_type": task_type, "on_failure": "drop"},
+    return sample(i, record, doc={"bench_type": bench, "task_type": task_type},
                   raif_score=score, fb_overall=score, fb_score=score)
 
 
@@ -491,7 +494,7 @@ def test_table2_confidence_intervals_bracket_each_cell():
     from raif_eval.reports.build import _table2_ci
     from raif_eval.reports.table2 import table2
 
-    runs = [("run A", cb_samples())]
+    runs = [("run A", cb_samples(), CB_SETTINGS)]
     table = table2(runs)
     ci = _table2_ci(runs, table, n=200)
     for key, value in table.frame["run A"].items():

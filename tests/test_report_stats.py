@@ -23,7 +23,7 @@ from helpers import run_cli
 from raif_eval.benchmarks import followbench
 from raif_eval.errors import RaifError
 from raif_eval.reports import stats
-from raif_eval.reports.samples import load_samples
+from raif_eval.results import load_samples
 
 TASKS = ("raif_ifeval", "raif_followbench_en")
 LIMIT = 20

@@ -14,27 +14,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import ROOT, data_dir_with_complexbench_fixture
+from helpers import ROOT
 from raif_eval import verifiers
 from raif_eval.benchmarks import BENCHMARKS, cfbench, complexbench, fbbench, followbench, ifeval, infobench
 from raif_eval.core import Judged, Transcript, taxonomy
 from raif_eval.core.benchmark import doc_record
-from raif_eval.harness.task import SampleScorer
+from raif_eval.core.scoring import SampleScorer
 from raif_eval.reports import structure
 from raif_eval.reports.html import render_html
 from raif_eval.reports.model import Report
 
 # --------------------------------------------------------------------------------------------- the taxonomy
-
-
-@pytest.fixture(scope="module")
-def complexbench_data(tmp_path_factory):
-    """The shared data with ComplexBench's test fixture standing in for its data file."""
-    env = data_dir_with_complexbench_fixture(tmp_path_factory.mktemp("data") / "d")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +90,7 @@ def _doc(definition, options=None, index=0):
 def test_ifeval_records_are_the_strict_verdicts():
     doc = next(d for d in ifeval.documents(ifeval.BENCHMARK.settings({}), None)
                if len(doc_record(d)["instruction_id_list"]) == 3)
-    values = SampleScorer(ifeval.BENCHMARK)(doc, ["a short answer, with a comma"])
+    values = SampleScorer(ifeval.BENCHMARK, ifeval.BENCHMARK.settings({}))(doc, ["a short answer, with a comma"])
     records = values["checks"]
     ids = doc_record(doc)["instruction_id_list"]
     assert [r["labels"] for r in records] == [[i] for i in ids]
@@ -116,7 +106,7 @@ def _judged(answer, verdicts):
 
 
 def _judged_cases():
-    """(benchmark, options, document index, verdicts the judge program returns, expected per-check verdicts)."""
+    """(benchmark, document, verdicts the judge program returns, expected per-check verdicts, task options)."""
     cf = _doc(cfbench.BENCHMARK)
     n = len(doc_record(cf)["criteria"])
     cb = _doc(complexbench.BENCHMARK, index=1)  # Chain_1: question 1 depends on question 0
@@ -133,7 +123,7 @@ def _judged_cases():
         (complexbench.BENCHMARK, cb, [False, True], [False, False]),  # the dependency fails question 1
         (fbbench.BENCHMARK, fb, {"judgement": judgement, "score": 0.5}, [True] + [False] * (len(items) - 1)),
         (fbbench.BENCHMARK, fb, None, [None] * len(items)),  # never judged: FB-Bench drops the dialogue
-        (fbbench.BENCHMARK, _doc(fbbench.BENCHMARK, {"fbbench_on_failure": "zero"}), None, [False] * len(items)),
+        (fbbench.BENCHMARK, fb, None, [False] * len(items), {"fbbench_on_failure": "zero"}),
         (fbbench.BENCHMARK, fb, {"judgement": {}, "score": 0.0}, [False] * len(items)),  # nothing met
         (infobench.BENCHMARK, info, [True, None], [True, False] + [None] * (q - 2)),  # unreadable reply ends it
         (followbench.BENCHMARK, _doc(followbench.BENCHMARK, index=30), [0, 0.5], [0.0]),
@@ -141,36 +131,42 @@ def _judged_cases():
 
 
 def test_judged_records_and_samples_logged_before_them(complexbench_data):
-    for definition, doc, verdicts, expected in _judged_cases():
+    for definition, doc, verdicts, expected, *options in _judged_cases():
+        settings = definition.settings(options[0] if options else {})
         filtered = _judged("an answer", verdicts)
-        values = SampleScorer(definition)(doc, [filtered])
+        values = SampleScorer(definition, settings)(doc, [filtered])
         records = values["checks"]
         assert [r["verdict"] for r in records] == expected, definition.key
-        assert len(records) == len(definition.constraints.structure(doc).constraints)
-        # an old sample (no "checks"): mapped from its document, per-sample values and judged result, as logged
+        assert len(records) == len(definition.constraints.structure(doc, settings).constraints)
+        # an old sample (no "checks"): mapped from its document, per-sample values and judged result, as logged,
+        # under the settings its run recorded
         sample = json.loads(json.dumps({"doc": doc, "filtered_resps": [filtered], **values}))
         del sample["checks"]
-        assert structure.sample_checks(sample, definition.key) == records, definition.key
+        assert structure.sample_checks(sample, definition.key, settings) == records, definition.key
 
 
 def test_composition_of_fbbench_and_cello_checks():
     docs = list(fbbench.documents(fbbench.BENCHMARK.settings({}), None))
     rm = next(d for d in docs if d["bench_type"] == fbbench.RM and len(doc_record(d)["checklist"]) > 1)
     ec = next(d for d in docs if d["bench_type"] == fbbench.EC and len(doc_record(d)["checklist"]) > 1)
-    assert fbbench.structure(rm).composition == "single" and fbbench.structure(rm).depth == 1  # met at any item
-    assert fbbench.structure(ec).composition == "And"
+    settings = fbbench.BENCHMARK.settings({})
+    assert fbbench.structure(rm, settings).composition == "single"
+    assert fbbench.structure(rm, settings).depth == 1  # met at any item
+    assert fbbench.structure(ec, settings).composition == "And"
     # a CELLO criterion is a check exactly where it has a value, for any answer
     from raif_eval.benchmarks import cello
 
-    for doc in list(cello.documents(cello.BENCHMARK.settings({}), None))[::25]:
-        scores = cello.score(doc_record(doc), "某个回答，包含一些内容。", doc["revise_against"])
-        assert [c.check for c in cello.structure(doc).constraints] == [c for c in cello.CRITERIA
-                                                                      if scores[c] is not None]
+    for revise in cello.REVISE_AGAINST:
+        settings = cello.BENCHMARK.settings({"cello_revise_against": revise})
+        for doc in list(cello.documents(settings, None))[::25]:
+            scores = cello.score(doc_record(doc), "某个回答，包含一些内容。", revise)
+            assert [c.check for c in cello.structure(doc, settings).constraints] == [c for c in cello.CRITERIA
+                                                                                    if scores[c] is not None]
 
 
 def test_a_document_that_fails_to_score_has_failed_checks(monkeypatch):
     doc = _doc(ifeval.BENCHMARK)
-    scorer = SampleScorer(ifeval.BENCHMARK)
+    scorer = SampleScorer(ifeval.BENCHMARK, ifeval.BENCHMARK.settings({}))
 
     def broken(record, answer, profile="official"):
         raise RuntimeError("boom")

@@ -22,7 +22,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Metric, Option, Tagged, taxonomy
-from raif_eval.core.benchmark import OFFICIAL, PAPER, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, PAPER, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.verifiers.cello_rules import nanmean
 
@@ -165,12 +165,12 @@ def paper_messages(record: Mapping[str, Any]) -> list[dict[str, str]]:
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
     chat = paper_messages if settings["protocol"] == PAPER else messages
     return [document(r["Instruction_id"], r["Instruction"], r, messages=chat(r), task_file=r["task_file"],
-                     turns=len(r["histories"]) + 1, revise_against=settings["cello_revise_against"])
+                     turns=len(r["histories"]) + 1)
             for r in load_records(data_dir)]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: None = None) -> dict[str, Any]:
-    scores = score(doc_record(doc), answer, doc["revise_against"])
+def score_doc(doc: dict[str, Any], answer: str, judged: None, settings: Settings) -> dict[str, Any]:
+    scores = score(doc_record(doc), answer, settings["cello_revise_against"])
     row = {"task_file": doc["task_file"], **scores}  # what the task-based averages need
     out: dict[str, Any] = {name: row for name in ("raif_score", "cello_average", "cello_complex_ins",
                                                    "cello_complex_input")}
@@ -235,7 +235,7 @@ def _present(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
-def grid(samples: list[dict[str, Any]]):
+def grid(samples: list[dict[str, Any]], settings: Settings | None = None):
     """Per task file (13, in the official table's order): the mean of each criterion over the samples where it
     applies (None criteria skipped, upstream's nanmean) and the task score (mean of those means) —
     :func:`task_table`; then the official summary columns (:func:`summary`): Structure, Ave_complex_ins,
@@ -273,11 +273,11 @@ TAXONOMY = {"Answer_format": "format", "Input_depdent_query": "content", "Task_p
             "Count_limit": "length"}
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     """The criteria that apply. Whether one has a value depends on its list and the revise setting only, never on
     the answer (upstream's lookups decide it first), so the empty answer tells."""
     return taxonomy.flat([taxonomy.Constraint(c, (CRITERION_LISTS[c],), "rule")
-                          for c in _applying(doc["raw"], doc.get("revise_against", "self"))])
+                          for c in _applying(doc["raw"], settings["cello_revise_against"])])
 
 
 @functools.lru_cache(maxsize=1024)
@@ -286,8 +286,9 @@ def _applying(raw: str, revise_against: str) -> tuple[str, ...]:
     return tuple(c for c in CRITERIA if scores[c] is not None)
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None = None) -> list[float | None]:
-    return [values.get(f"cello_{c.check}") for c in structure(doc).constraints]
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None,
+                   settings: Settings) -> list[float | None]:
+    return [values.get(f"cello_{c.check}") for c in structure(doc, settings).constraints]
 
 
 CONSTRAINTS = taxonomy.ConstraintMap(TAXONOMY, structure, check_verdicts,

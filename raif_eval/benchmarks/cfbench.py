@@ -23,7 +23,7 @@ import numpy as np
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, hostile, mean, taxonomy, tokens, total
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -387,7 +387,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
     return [document(r["idx"], r["prompt"], r, split=r["split"]) for r in load_records(data_dir)]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged, settings: Settings) -> dict[str, Any]:
     verdicts = verdicts_or_failure(judged.verdicts)
     metrics = prompt_metrics(doc_record(doc), verdicts["scores"], verdicts["parsing"])
     out: dict[str, Any] = {"raif_score": dict(metrics), **metrics}
@@ -418,7 +418,7 @@ def _sample_verdicts(sample: dict[str, Any]) -> dict[str, Any]:
     return verdicts_or_failure(judged.verdicts if judged is not None else None)
 
 
-def by_constraint(samples: list[dict[str, Any]]):
+def by_constraint(samples: list[dict[str, Any]], settings: Settings | None = None):
     """Columns: by, label, metric, value, n.
 
     - ``by`` = ``primary type`` / ``priority`` (主需, 次需), metric ``satisfaction``: the share of criteria judged
@@ -500,12 +500,13 @@ def criterion_label(criterion: Sequence[Any]) -> str:
     return kind or UNTYPED
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     return taxonomy.flat([taxonomy.Constraint(str(i), (criterion_label(c),), "judge")
                           for i, c in enumerate(doc_record(doc)["criteria"])])
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[float | None]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None,
+                   settings: Settings) -> list[float | None]:
     """The judge's score per criterion; none attributable for a fallback reply (its 1-scores are not aligned with
     the criteria); all failed for an unreadable or missing one, as CSR counts it."""
     n = len(doc_record(doc)["criteria"])

@@ -27,7 +27,7 @@ from typing import Any
 from raif_eval import data, verifiers
 from raif_eval.core import (Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, taxonomy,
                             total)
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -417,16 +417,15 @@ CATEGORIES = ("And", "Chain_1", "Chain_2", "Selection_1", "Selection_2", "Select
 
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
     records = load_records(settings["complexbench_language"], settings["complexbench_data_file"], data_dir)
-    return [document(r["main_id"], prompt(r), r, category=r["category"], missing=settings["complexbench_missing"])
-            for r in records]
+    return [document(r["main_id"], prompt(r), r, category=r["category"]) for r in records]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged, settings: Settings) -> dict[str, Any]:
     record, raw = doc_record(doc), judged.verdicts
     values = row(record, raw)
     # Verdicts after dependency propagation (True / False / 2 for an unknown rule, which DRFR counts as failed);
     # an instruction left out under complexbench_missing=drop contributes no question.
-    verdicts = values["rely"] if kept([values], doc["missing"]) else []
+    verdicts = values["rely"] if kept([values], settings["complexbench_missing"]) else []
     out: dict[str, Any] = {"raif_score": verdicts, "drfr": verdicts}
     for category in CATEGORIES:  # a category's DRFR pools only its own instructions' questions
         out[f"drfr_{category}"] = verdicts if doc["category"] == category else []
@@ -449,14 +448,6 @@ def sample_rows(samples: Sequence[dict[str, Any]]) -> list[Row]:
     return out
 
 
-def missing_mode(samples: Sequence[dict[str, Any]]) -> str:
-    """The run's ``complexbench_missing`` option (travels in every doc)."""
-    modes = {s["doc"].get("missing", "fail") for s in scored(samples)}
-    if len(modes) > 1:
-        raise ValueError(f"raif_complexbench samples mix complexbench_missing modes {sorted(modes)}")
-    return modes.pop() if modes else "fail"
-
-
 def _question_counts(rows: Iterable[Row], key: Callable[[Row], str]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -473,12 +464,13 @@ def _label_counts(rows: Iterable[Row], labels: Callable[[dict[str, Any]], list[s
     return counts
 
 
-def by_structure(samples: list[dict[str, Any]]):
+def by_structure(samples: list[dict[str, Any]], settings: Settings):
     """Upstream's statistics beyond Table 2: DRFR per composition category, task type and nested composition
     (questions pooled), the accuracy per constraint type, constraint dimension and composition type (a question
     counts once per listed label; an unknown rule's 2 passes there, as upstream), and the coherent test of
-    Selection. Columns: table, label, metric, value, n (questions, labels, or instructions)."""
-    used = kept(sample_rows(samples), missing_mode(samples))
+    Selection, all under the run's ``complexbench_missing``. Columns: table, label, metric, value, n (questions,
+    labels, or instructions)."""
+    used = kept(sample_rows(samples), settings["complexbench_missing"])
     rows = []
 
     def add(table: str, values: dict[str, float], counts: dict[str, int], metric: str) -> None:
@@ -527,7 +519,7 @@ def composition(category: str) -> tuple[str, int]:
     return COMPOSITION.get(name, taxonomy.UNMAPPED), int(depth)
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     record = doc_record(doc)
     kind, depth = composition(record["category"])
     return taxonomy.Structure(kind, depth, tuple(
@@ -535,7 +527,8 @@ def structure(doc: dict[str, Any]) -> taxonomy.Structure:
         for q in record["scoring_questions"]))
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None,
+                   settings: Settings) -> list[bool]:
     """Verdicts after the dependencies, met only when exactly True (DRFR's reading of an unknown rule's 2); an
     instruction left out under ``complexbench_missing=drop`` has none (its checks are logged unscored)."""
     return [v is True for v in values.get("drfr") or []]

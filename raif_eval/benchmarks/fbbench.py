@@ -32,7 +32,7 @@ import yaml
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, taxonomy
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -469,12 +469,12 @@ def per_feedback_type(samples: Iterable[Mapping[str, Any]], bench_type: str,
 
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
     return [document(position, r["feedback"], r, messages=messages(r), bench_type=r["bench_type"],
-                     task_type=r["task_type"], on_failure=settings["fbbench_on_failure"])
+                     task_type=r["task_type"])
             for position, r in enumerate(load_records(settings["fbbench_version"], data_dir))]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
-    value = score_or_default(judged.verdicts, doc["on_failure"])
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged, settings: Settings) -> dict[str, Any]:
+    value = score_or_default(judged.verdicts, settings["fbbench_on_failure"])
     value = None if value is None else Tagged(value, bench_type=doc["bench_type"], task_type=doc["task_type"])
     ec = doc["bench_type"] == EC
     return {"raif_score": value, "fb_overall": value, "fb_score": value,
@@ -513,7 +513,7 @@ def _scored_samples(samples) -> list[dict[str, Any]]:
     return out
 
 
-def tables(samples: list[dict[str, Any]]):
+def tables(samples: list[dict[str, Any]], settings: Settings | None = None):
     """Upstream's tables (rounded to 4 digits as upstream, then × 100): ``overall`` (EC, RM, Overall), ``task
     type`` (the EC and RM cells of each task type and their mean: the 16-cell grid), ``error type`` (EC samples),
     ``feedback type`` (each bench type's own feedback types). Samples whose judgment was dropped (``fb_score``
@@ -552,7 +552,7 @@ def tables(samples: list[dict[str, Any]]):
 TAXONOMY = {EC: "feedback", RM: "feedback"}
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     """Error Correction items all count (their weights add up): And. A Response Maintenance dialogue scores 1 at
     its first met item, so its items are alternative readings of one constraint: single, depth 1."""
     record = doc_record(doc)
@@ -563,7 +563,8 @@ def structure(doc: dict[str, Any]) -> taxonomy.Structure:
     return taxonomy.flat(constraints)
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool | None]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None,
+                   settings: Settings) -> list[bool | None]:
     """Each item judged 是, matched by its text, or by position when the judge rephrased the keys but kept their
     number. A judgement with no 是 fails every item; one that matches neither way has none attributable. Never
     validly judged: unscored (the dialogue leaves the averages), or failed under ``fbbench_on_failure=zero``."""
@@ -571,7 +572,7 @@ def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged |
     verdicts = judged.verdicts if judged is not None else None
     judgement = verdicts.get("judgement") if isinstance(verdicts, Mapping) else None
     if not isinstance(judgement, Mapping):
-        return [False if doc.get("on_failure") == "zero" else None] * len(items)
+        return [False if settings["fbbench_on_failure"] == "zero" else None] * len(items)
     met = [isinstance(v, Mapping) and v.get(RESULT) == YES for v in judgement.values()]
     if all(item in judgement for item in items):
         return [isinstance(judgement[item], Mapping) and judgement[item].get(RESULT) == YES for item in items]

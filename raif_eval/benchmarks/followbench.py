@@ -22,7 +22,7 @@ import numpy as np
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, hostile, mean, taxonomy, total
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
 from raif_eval.judge.runner import DocJudge, Parsed
@@ -259,13 +259,13 @@ def csl(items: Iterable[Tagged | None]) -> float:
 
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
     return [document(r["id"], r["instruction"], r, category=r["file_category"], level=r["level"],
-                     rule_checked=r["rule"], on_unparsed=settings["followbench_on_unparsed"])
+                     rule_checked=r["rule"])
             for r in load_records(settings["language"], data_dir)]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged, settings: Settings) -> dict[str, Any]:
     record = doc_record(doc)
-    hard, soft = score(record, answer, judged.verdicts, doc["on_unparsed"])
+    hard, soft = score(record, answer, judged.verdicts, settings["followbench_on_unparsed"])
     tags = (record["file_category"], record["level"], record["group"])
     h, s = cell(hard, *tags), cell(soft, *tags)
     metrics: dict[str, Any] = {"raif_score": h, "hsr": h, "ssr": s, "csl": h, "hsr_weighted": h, "ssr_weighted": s}
@@ -280,7 +280,7 @@ def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any
 
 # --- breakdowns -----------------------------------------------------------------------------------------------
 
-def grid(samples: list[dict[str, Any]]):
+def grid(samples: list[dict[str, Any]], settings: Settings | None = None):
     """HSR and SSR per (category, level) — :func:`rates` on the logged per-sample values re-tagged with their
     cell, so an unparsed judge reply (−1) lowers the rate as upstream — then per category the CSL (levels, not
     × 100; n = groups) and the number of unparsed judge replies (n = samples). Columns: category, level (1–5, or
@@ -341,7 +341,7 @@ TAXONOMY = {"content": "content", "situation": "situation", "style": "style", "f
             "example": "example"}
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     """One check per record — its hard verdict, HSR's unit — at its level: ``single`` at level 1, else ``And``."""
     record = doc_record(doc)
     labels = (tuple(part.strip() for part in str(record["category"]).split(","))
@@ -351,7 +351,8 @@ def structure(doc: dict[str, Any]) -> taxonomy.Structure:
         taxonomy.Constraint("0", labels, "rule" if record["rule"] else "judge"),))
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[float | None]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None,
+                   settings: Settings) -> list[float | None]:
     hard = values.get("hsr")
     return [None if hard is None else max(0, hard)]  # an unreadable reply's -1 fails
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Check, Metric, Option, mean, pooled_mean, run_rule_checks, taxonomy
-from raif_eval.core.benchmark import OFFICIAL, PAPER, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, PAPER, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 
 BENCH = "ifeval"
@@ -148,16 +148,13 @@ def paper_prompt(record: dict[str, Any]) -> str:
 
 
 def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, Any]]:
-    # The chosen headline metric travels in each doc, so samples alone say how raif_score was computed.
     paper = settings["protocol"] == PAPER
-    return [document(r["key"], paper_prompt(r) if paper else r["prompt"], r,
-                     raif_score_metric=settings["ifeval_raif_score"])
-            for r in load_records(data_dir)]
+    return [document(r["key"], paper_prompt(r) if paper else r["prompt"], r) for r in load_records(data_dir)]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: None = None) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: None, settings: Settings) -> dict[str, Any]:
     metrics = score(doc_record(doc), answer).metrics()
-    mode = doc["raif_score_metric"]
+    mode = settings["ifeval_raif_score"]
     # mean4 needs the instruction-level lists, so its per-doc value is the whole record of four.
     return {"raif_score": dict(metrics) if mode == "mean4" else metrics[mode], **metrics}
 
@@ -183,7 +180,7 @@ def _entries(samples) -> list[tuple[str, bool, bool]]:
     return entries
 
 
-def by_instruction(samples: list[dict[str, Any]]):
+def by_instruction(samples: list[dict[str, Any]], settings: Settings | None = None):
     """Strict and loose accuracy per instruction group (the id's prefix before ``:``) and per instruction id, each
     a micro average over instruction entries (the official report's tiers). Columns: level (``group`` |
     ``instruction``), instruction, metric (``strict`` | ``loose``), value, n (entries)."""
@@ -201,7 +198,7 @@ def by_instruction(samples: list[dict[str, Any]]):
     return frame(rows, ("level", "instruction"))
 
 
-def by_prompt_size(samples: list[dict[str, Any]]):
+def by_prompt_size(samples: list[dict[str, Any]], settings: Settings | None = None):
     """Prompt-level strict and loose accuracy by the number of instructions in the prompt. Columns: instructions,
     metric, value, n (prompts)."""
     by: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -236,12 +233,13 @@ TAXONOMY = {
 }
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     ids = doc_record(doc)["instruction_id_list"]
     return taxonomy.flat([taxonomy.Constraint(str(i), (iid,), "rule") for i, iid in enumerate(ids)])
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None = None) -> list[bool]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: None,
+                   settings: Settings) -> list[bool]:
     return list(values.get("inst_level_strict_acc") or [])
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr, taxonomy, tokens
-from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, doc_record, document, paper_protocol
+from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.judge.runner import DocJudge, Parsed
 from raif_eval.judge.templates import render
@@ -133,7 +133,7 @@ def documents(settings: dict[str, Any], data_dir: str | None) -> list[dict[str, 
     return [document(r["id"], prompt(r), r) for r in load_records(data_dir)]
 
 
-def score_doc(doc: dict[str, Any], answer: str, judged: Judged) -> dict[str, Any]:
+def score_doc(doc: dict[str, Any], answer: str, judged: Judged, settings: Settings) -> dict[str, Any]:
     rec = doc_record(doc)
     values = drfr_values(rec, judged.verdicts)
     # Easy/Hard DRFR pool only their own subset's questions: the other subset's samples contribute nothing.
@@ -148,7 +148,7 @@ SUBSETS = {EASY: "Easy", HARD: "Hard"}
 LABELS = ("Content", "Format", "Number", "Style", "Linguistic")
 
 
-def by_subset(samples: list[dict[str, Any]]):
+def by_subset(samples: list[dict[str, Any]], settings: Settings | None = None):
     """DRFR (pooled over asked questions: questions left unasked after an unreadable reply are out of the
     denominator, an unreadable reply counts as not met — :func:`raif_eval.core.drfr`) for Easy, Hard and all, and
     per question label (a question with several labels counts once for each). Columns: by (``subset`` |
@@ -184,14 +184,15 @@ TAXONOMY = {"Content": "content", "Format": "format", "Number": "length", "Style
             "Linguistic": "language"}
 
 
-def structure(doc: dict[str, Any]) -> taxonomy.Structure:
+def structure(doc: dict[str, Any], settings: Settings) -> taxonomy.Structure:
     record = doc_record(doc)
     labels = record.get("question_label") or [[] for _ in record["decomposed_questions"]]
     return taxonomy.flat([taxonomy.Constraint(str(i), tuple(labels[i]) if i < len(labels) else (), "judge")
                           for i in range(len(record["decomposed_questions"]))])
 
 
-def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None) -> list[bool | None]:
+def check_verdicts(doc: dict[str, Any], values: dict[str, Any], judged: Judged | None,
+                   settings: Settings) -> list[bool | None]:
     """DRFR's reading: an unreadable verdict fails; questions never asked (an unreadable reply ends the official
     conversation) are unscored, as DRFR leaves them out."""
     asked = [v is True for v in values.get("drfr") or []]

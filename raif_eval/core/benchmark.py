@@ -27,8 +27,9 @@ Settings = dict[str, Any]  # the resolved options of one task: {"protocol": name
 
 def document(native_id: Any, prompt: str, record: Mapping[str, Any], **extra: Any) -> Document:
     """The common document shape: native id (as a string, for replay), prompt text, the full record as JSON (Arrow
-    needs one type per column, and several benchmarks mix types inside their records), and flat fields that
-    samples and reports read (``messages``, split, category, options that scoring needs, …)."""
+    needs one type per column, and several benchmarks mix types inside their records), and flat fields of the
+    record that samples and reports read (``messages``, split, category, …). A task's options are never copied in:
+    scoring receives the task's settings."""
     return {"doc_id": str(native_id), "prompt": prompt, "raw": json.dumps(record, ensure_ascii=False), **extra}
 
 
@@ -57,7 +58,8 @@ class Option:
 
 
 JudgeProgram = Callable[..., Awaitable[Any]]  # async (DocJudge, record, answer) -> JSON-serialisable verdicts
-Scorer = Callable[["Document", str, "Judged | None"], dict[str, Any]]
+# (document, scored answer, judged or None, the task's settings) -> per-sample metric values
+Scorer = Callable[["Document", str, "Judged | None", "Settings"], dict[str, Any]]
 
 RAIF_SYSTEM = "You are a helpful assistant."  # RAIF's driver's system message, for generation and judging
 
@@ -113,7 +115,7 @@ class Breakdown:
     """A report table of one run, computed from the task's logged samples alone."""
 
     title: str
-    build: Callable[[list[dict[str, Any]]], Any]  # samples -> pandas.DataFrame
+    build: Callable[[list[dict[str, Any]], Settings], Any]  # (samples, the task's settings) -> pandas.DataFrame
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class Benchmark:
     name: str  # as its authors write it ("CFBench")
     column: str  # its RAIF Table 1 column ("CF Bench")
     documents: Callable[[Settings, str | None], Iterable[Document]]  # (settings, data_dir) -> documents
-    score: Scorer  # (document, scored answer, judged or None) -> per-sample metric values
+    score: Scorer  # (document, scored answer, judged or None, settings) -> per-sample metric values
     metrics: tuple[Metric, ...]  # raif_score first; judged benchmarks also get JUDGE_METRICS
     judge: JudgeProgram | None = None  # the official judging protocol of one document; None: scored in code
     options: tuple[Option, ...] = ()

@@ -81,14 +81,14 @@ def flat(constraints: Sequence[Constraint]) -> Structure:
 class ConstraintMap:
     """How one benchmark's checks map to the taxonomy.
 
-    ``table``: the benchmark's label → a :data:`TYPES` key. ``structure``: a document → its :class:`Structure`.
-    ``verdicts``: (document, the sample's per-sample values, the judged result or None) → one verdict per
-    constraint, in order — read from what a sample logs, so old samples without ``checks`` map too.
-    ``notes``: how the mapping reads the benchmark, for the README."""
+    ``table``: the benchmark's label → a :data:`TYPES` key. ``structure``: (document, the task's settings) → its
+    :class:`Structure`. ``verdicts``: (document, the sample's per-sample values, the judged result or None, the
+    task's settings) → one verdict per constraint, in order — read from what a sample logs, so old samples without
+    ``checks`` map too. ``notes``: how the mapping reads the benchmark, for the README."""
 
     table: Mapping[str, str]
-    structure: Callable[[Mapping[str, Any]], Structure]
-    verdicts: Callable[[Mapping[str, Any], Mapping[str, Any], Any], Sequence[Verdict]]
+    structure: Callable[[Mapping[str, Any], Mapping[str, Any]], Structure]
+    verdicts: Callable[[Mapping[str, Any], Mapping[str, Any], Any, Mapping[str, Any]], Sequence[Verdict]]
     notes: str = ""
 
     def types(self, labels: Iterable[str]) -> list[str]:
@@ -111,11 +111,12 @@ def verdict(value: Any) -> Verdict:
 
 
 def records(benchmark: str, cmap: ConstraintMap, doc: Mapping[str, Any], values: Mapping[str, Any],
-            judged: Any = None, failed: bool = False) -> list[dict[str, Any]]:
-    """The per-check records of one scored document (``failed``: scoring failed, every verdict false)."""
-    structure = cmap.structure(doc)
+            judged: Any, settings: Mapping[str, Any], failed: bool = False) -> list[dict[str, Any]]:
+    """The per-check records of one document scored under ``settings`` (``failed``: scoring failed, every verdict
+    false)."""
+    structure = cmap.structure(doc, settings)
     verdicts: Sequence[Any] = ([False] * len(structure.constraints) if failed
-                               else cmap.verdicts(doc, values, judged))
+                               else cmap.verdicts(doc, values, judged, settings))
     if len(verdicts) != len(structure.constraints):  # a judge that answered for other checks: none is attributable
         verdicts = [None] * len(structure.constraints)
     return [{"benchmark": benchmark, "check": c.check, "labels": list(c.labels), "types": cmap.types(c.labels),

@@ -17,28 +17,16 @@ from typing import Any
 from raif_eval import benchmarks
 from raif_eval.core import Judged
 from raif_eval.core.answers import THINK_CLOSE, THINK_OPEN, raif_answer
-from raif_eval.core.benchmark import COMMON_OPTIONS
 from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths, judge_across_tasks, lean_evaluator, quiet_console
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
 from raif_eval.jsonio import read_json, read_jsonl
-
-
-def latest_results(output_dir: Path) -> list[Path]:
-    """The newest results file of every model folder below ``output_dir``."""
-    by_folder: dict[Path, Path] = {}
-    for path in sorted(output_dir.rglob("results_*.json")):
-        by_folder[path.parent] = path  # names sort by timestamp
-    if not by_folder:
-        raise RaifError(f"no results_*.json below {output_dir}; point raif-eval judge at an --output_path of a "
-                        "run made with --log_samples")
-    return list(by_folder.values())
+from raif_eval.results import latest_results, samples_path, task_options
 
 
 def _samples(results_path: Path, task: str) -> list[dict[str, Any]]:
-    stamp = results_path.stem.removeprefix("results_")
-    path = results_path.parent / f"samples_{task}_{stamp}.jsonl"
+    path = samples_path(results_path, task)
     if not path.is_file():
         raise RaifError(f"{path} is missing; re-judging needs the samples of the run (--log_samples)")
     samples = read_jsonl(path, "an lm-eval samples file")
@@ -135,29 +123,6 @@ def replay_row(task: str, sample: dict[str, Any]) -> dict[str, Any]:
 def _judged(config: dict[str, Any]) -> bool:
     key = (config.get("metadata") or {}).get("benchmark")
     return key in benchmarks.BENCHMARKS and benchmarks.BENCHMARKS[key].judged
-
-
-def task_options(results: dict[str, Any]) -> dict[str, Any]:
-    """The options a run was given (``--metadata`` applies to every task): the benchmark options (``<benchmark>_…``)
-    and the common ones whose recorded value is not what the task's protocol implies anyway. A run of official and
-    paper tasks thus keeps each protocol's own defaults (FB-Bench v3 and v1) and the user's choices."""
-    options = {}
-    for config in results.get("configs", {}).values():
-        metadata = config.get("metadata") or {}
-        if metadata.get("benchmark") not in benchmarks.BENCHMARKS:
-            continue
-        benchmark = benchmarks.get(metadata["benchmark"])
-        protocol = benchmark.protocol(metadata.get("protocol"))
-        for option in benchmark.options:
-            if option.name.startswith(f"{benchmark.key}_") and option.name in metadata:
-                implied = protocol.defaults.get(option.name, option.default)
-                if metadata[option.name] != implied:
-                    options[option.name] = metadata[option.name]
-        for option in COMMON_OPTIONS:
-            implied = protocol.defaults.get(option.name, option.default)
-            if metadata.get(option.name, implied) != implied:
-                options[option.name] = metadata[option.name]
-    return options
 
 
 def _task_names(old: dict[str, Any], leaf_tasks: list[str], manager) -> list[str]:

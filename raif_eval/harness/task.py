@@ -31,9 +31,9 @@ from lm_eval.api.task import ConfigurableTask
 from lm_eval.filters import build_filter_ensemble
 
 from raif_eval import benchmarks, modes
-from raif_eval.core import (Benchmark, Judged, Metric, Tagged, Transcript, flagged, hostile, mean, taxonomy, tokens,
-                            total)
-from raif_eval.core.answers import has_answer
+from raif_eval.core import Benchmark, Metric, mean, tokens
+from raif_eval.core.benchmark import Settings
+from raif_eval.core.scoring import TASK_METRICS, SampleScorer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
 from raif_eval.harness.filters import JudgeFilter, StripThinkFilter
@@ -41,21 +41,17 @@ from raif_eval.judge.preflight import preflight
 from raif_eval.judge import reasoner
 
 log = logging.getLogger(__name__)
-NO_ANSWER = Metric("no_answer", mean, higher_is_better=False)
-HOSTILE_INPUT = Metric("hostile_input", total, higher_is_better=False)
-SCORING_FAILED = Metric("scoring_failed_docs", flagged, higher_is_better=False)
-CHECKS = Metric("checks", taxonomy.check_count)  # the per-check taxonomy records; aggregated, their number
-TASK_METRICS = (NO_ANSWER, HOSTILE_INPUT, SCORING_FAILED, CHECKS)  # every task's, after the benchmark's own
 
 
 class Documents:
-    """A benchmark's documents as lm-eval's ``custom_dataset`` (called with the task's metadata)."""
+    """A benchmark's documents under one task's settings, as lm-eval's ``custom_dataset`` (which lm-eval calls
+    with the task's metadata again: the settings were resolved from it when the task was built)."""
 
-    def __init__(self, benchmark: Benchmark) -> None:
-        self.benchmark = benchmark
+    def __init__(self, benchmark: Benchmark, settings: Settings) -> None:
+        self.benchmark, self.settings = benchmark, settings
 
-    def __call__(self, data_dir: str | None = None, **metadata: Any) -> datasets.DatasetDict:
-        docs = self.benchmark.documents(self.benchmark.settings(metadata), data_dir)
+    def __call__(self, data_dir: str | None = None, **_metadata: Any) -> datasets.DatasetDict:
+        docs = self.benchmark.documents(self.settings, data_dir)
         return datasets.DatasetDict({"test": datasets.Dataset.from_list(list(docs))})
 
     def __repr__(self) -> str:
@@ -65,96 +61,14 @@ class Documents:
         return self
 
 
-class SampleScorer:
-    """``process_results`` of a benchmark: the judged result decoded once, the definition's per-sample values,
-    the judge's bookkeeping, ``no_answer``, ``hostile_input``, ``scoring_failed_docs`` and ``checks`` (one record
-    per check in the shared taxonomy, :mod:`raif_eval.core.taxonomy`).
-
-    It never raises and never hangs on one document: scoring that fails or outlasts ``RAIF_SCORING_TIMEOUT``
-    (:mod:`raif_eval.core.hostile`) scores the document as failed — every verdict false, every score 0 — logs
-    why, and records the error as the document's ``scoring_failed_docs`` value in the samples."""
-
-    def __init__(self, benchmark: Benchmark) -> None:
-        self.benchmark = benchmark
-
-    def __call__(self, doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
-        value = results[0] if results else ""
-        judged: Judged | None = None
-        if self.benchmark.judged:
-            judged = Judged.decode(value)
-            if judged is None:  # a filter output that is not ours: nothing was judged
-                judged = Judged(value if isinstance(value, str) else "")
-            answer, extra = judged.answer, judged.bookkeeping()
-        else:
-            answer, extra = (value if isinstance(value, str) else ""), {}
-        with hostile.noticing() as notes:
-            try:
-                with hostile.time_limit(hostile.scoring_timeout()):
-                    scores, error = self.benchmark.score(doc, answer, judged), ""
-            except (Exception, hostile.ScoringTimeout) as exc:  # noqa: BLE001 — one document must not cost the run
-                error = f"{type(exc).__name__}: {exc}"[:500]
-                log.error("%s document %s could not be scored (%s); it counts as failed", self.benchmark.key,
-                          doc.get("doc_id"), error)
-                scores = self.failed(doc, judged)
-        notes += [n for n in hostile.text_notes(answer) if n not in notes]
-        return {**scores, **extra, NO_ANSWER.name: float(not has_answer(answer)),
-                HOSTILE_INPUT.name: int(bool(notes)), SCORING_FAILED.name: error or 0,
-                CHECKS.name: self.checks(doc, scores, judged, failed=bool(error))}
-
-    def checks(self, doc: dict[str, Any], scores: dict[str, Any], judged: Judged | None,
-               failed: bool = False) -> list[dict[str, Any]]:
-        """The document's per-check taxonomy records (none where the mapping itself fails, which is logged)."""
-        cmap = self.benchmark.constraints
-        if cmap is None:
-            return []
-        try:
-            return taxonomy.records(self.benchmark.key, cmap, doc, scores, judged, failed=failed)
-        except Exception:  # noqa: BLE001 — a mapping fault must not cost the document its scores
-            log.exception("%s document %s: its checks could not be mapped to the taxonomy", self.benchmark.key,
-                          doc.get("doc_id"))
-            return []
-
-    def failed(self, doc: dict[str, Any], judged: Judged | None) -> dict[str, Any]:
-        """The per-sample values of a document that could not be scored: the shape an empty answer scores with
-        the document's verdicts (else with none), every verdict false and every score 0."""
-        try:
-            template = self.benchmark.score(doc, "", judged)
-        except Exception:  # noqa: BLE001 — the verdicts themselves failed it
-            try:
-                template = self.benchmark.score(doc, "", Judged("", None, Transcript()) if judged else None)
-            except Exception:  # noqa: BLE001 — the document itself: it adds to no metric but the count
-                log.exception("%s document %s cannot be scored at all", self.benchmark.key, doc.get("doc_id"))
-                return {}
-        return {k: _failed(v) for k, v in template.items()}
-
-    def __repr__(self) -> str:
-        return f"raif_eval.benchmarks.{self.benchmark.key}.BENCHMARK.score"
-
-    def __deepcopy__(self, memo: dict) -> SampleScorer:
-        return self
-
-
-def _failed(value: Any) -> Any:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, Tagged):
-        return Tagged(0.0, **value.tags)
-    if isinstance(value, (int, float)):
-        return type(value)(0)
-    if isinstance(value, list):
-        return [_failed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _failed(v) for k, v in value.items()}
-    return value  # None (does not apply) and labels stay
-
-
 def _aggregation(metric: Metric) -> Any:
     # The plain mean by lm-eval's name, so lm-eval reports its standard error.
     return "mean" if metric.aggregate is mean else metric.aggregate
 
 
-def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
-    """The benchmark a task YAML names, and the lm-eval config its definition completes."""
+def task_config(config: dict[str, Any]) -> tuple[Benchmark, Settings, dict[str, Any]]:
+    """The benchmark a task YAML names, the task's settings (its options resolved, once), and the lm-eval config
+    its definition completes: the documents, the scorer and the judge step each receive those settings."""
     metadata = dict(config.get("metadata") or {})
     if "benchmark" not in metadata:
         raise RaifError(f"task {config.get('task')} uses raif-eval's task class but names no benchmark in its "
@@ -163,8 +77,8 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
     settings = benchmark.settings(metadata)
     config = dict(config)
     config["metadata"] = {**metadata, **settings}
-    config["custom_dataset"] = Documents(benchmark)
-    config["process_results"] = SampleScorer(benchmark)
+    config["custom_dataset"] = Documents(benchmark, settings)
+    config["process_results"] = SampleScorer(benchmark, settings)
     config["metric_list"] = [{"metric": m.name, "aggregation": _aggregation(m), "higher_is_better": m.higher_is_better}
                              for m in (*benchmark.all_metrics(settings), *TASK_METRICS)]
     config["generation_kwargs"] = {"max_gen_toks": benchmark.max_gen_toks, **(config.get("generation_kwargs") or {})}
@@ -180,18 +94,18 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, dict[str, Any]]:
                 steps.append(judge_step)
         pipelines.append({**pipeline, "filter": steps})
     config["filter_list"] = pipelines
-    return benchmark, config
+    return benchmark, settings, config
 
 
 class RaifTask(ConfigurableTask):
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = dict(config or {})
         config.pop("class", None)  # lm-eval's TaskConfig has no such field
-        self.benchmark, config = task_config(config)
+        self.benchmark, self.settings, config = task_config(config)
         super().__init__(config=config, **kwargs)
         metadata = self.config.metadata or {}
-        self.protocol = self.benchmark.protocol(metadata.get("protocol"))
-        tokenizer = metadata.get("paper_tokenizer")
+        self.protocol = self.benchmark.protocol(self.settings["protocol"])
+        tokenizer = self.settings["paper_tokenizer"]
         self._count_tokens = (tokens.counter(tokenizer, self.protocol.budget_count)
                               if tokenizer and self.protocol.budget_divisor else None)
         self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
