@@ -45,7 +45,6 @@ def batches(limit: int, data: Path):
 
     from raif_eval.core.answers import extract_answer
     from raif_eval.core.benchmark import doc_record
-    from raif_eval.judge.runner import profile
     from raif_eval.tasks import TASKS_DIR
 
     answers = {(r["task"], r["id"]): r["response"] for r in responses(data)}
@@ -58,7 +57,7 @@ def batches(limit: int, data: Path):
         items = [(doc_record(d), extract_answer(answers[(name, str(d["doc_id"]))], settings["answer_extraction"],
                                                 "empty")[0]) for d in docs]
         out.append((name, task.benchmark.judge_program(settings),
-                    profile(task.benchmark.key, task.benchmark.profile(settings)), items))
+                    task.benchmark.judge_profile(settings), items))
     return out
 
 

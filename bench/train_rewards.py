@@ -2,8 +2,8 @@
 
 Each response is wrapped as a RAIF rollout (``<think>`` prefill + reasoning + ``<answer>…</answer>``) after a
 Qwen-templated prompt, and scored by ``raif_ifeval_reward`` (stop-string cut, format, gate, instruction recovery
-from the template, training-profile checkers, shaping) in batches of 64, as trl calls it. Baseline, side by side:
-the same work done bare — the strict training-profile verdicts (``ifeval.strict``) of the already extracted answers
+from the template, training-reading checkers, shaping) in batches of 64, as trl calls it. Baseline, side by side:
+the same work done bare — the strict training-reading verdicts (``ifeval.strict``) of the already extracted answers
 against records built directly, which is all a reward needs. The ratio is what the reward's plumbing costs.
 
     RAIF_DATA_DIR=../shared/benchmarks python bench/train_rewards.py [--rounds 3]
@@ -47,7 +47,7 @@ def main() -> None:
 
     def bare():
         ifeval.clear_check_cache()
-        return [ifeval.strict(rewards.ifeval_record(spec, r["prompt"]), resp, profile="training")
+        return [ifeval.strict(rewards.ifeval_record(spec, r["prompt"]), resp, reading="training")
                 for spec, r, resp in zip(specs, records, responses)]
 
     fns = {"raif_ifeval_reward": reward, "bare strict verdicts": bare}

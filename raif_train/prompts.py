@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from raif_eval import modes
-from raif_eval.judge import templates
+from raif_eval.core import templates
 
 PREFILL = "<think>\n"
 WOCOT_PREFILL = "<think>\n\n</think>\n"  # a no-reasoning rollout: the think block is closed before generation

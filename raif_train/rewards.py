@@ -18,7 +18,7 @@ the text. The text is cut at the first stop string. Then (raif-training.md §3):
 * **shaping** — k of n constraints met: ``R_ans = +2`` if k = n, ``−2`` if k = 0, ``k/n`` otherwise.
 
 ``raif_format_reward`` returns ``R_fmt`` for every row; ``raif_ifeval_reward`` (rule constraints, the IFEval
-checkers of ``raif_ifeval`` in their training profile) and ``raif_judge_reward`` (YES/NO scoring questions through
+checkers of ``raif_ifeval`` in their training reading) and ``raif_judge_reward`` (YES/NO scoring questions through
 the judge client) and ``raif_math_reward`` (maths rows, ``math-verify`` against the ground truth) return ``R_ans``
 for their rows; with ``reward_weights`` 1 their sum is RAIF's ``R_ans + R_fmt``.
 Each answer reward records ``(k, n, R_ans, gated)`` per row in :data:`OUTCOMES` under the ``raif_uid`` column that
@@ -193,7 +193,7 @@ def _row_kind(task: str | None) -> str:
 
 
 def _settle(rows: list[_Row | None], verdicts: dict[int, list[bool]] | None = None) -> list[float | None]:
-    """``R_ans`` per row over all its constraints: rules checked in code (training profile), plus the judge's
+    """``R_ans`` per row over all its constraints: rules checked in code (training reading), plus the judge's
     verdicts on its scoring questions; each outcome recorded for the trainer."""
     rewards: list[float | None] = []
     for row in rows:
@@ -208,7 +208,7 @@ def _settle(rows: list[_Row | None], verdicts: dict[int, list[bool]] | None = No
             k = sum((verdicts or {}).get(row.index, []))
             if rules:
                 record = ifeval_record(row.spec, prompt_text.instruction_of(row.prompt))
-                k += sum(ifeval.strict(record, row.answer, profile="training"))
+                k += sum(ifeval.strict(record, row.answer, reading="training"))
             outcome = Outcome(k, n, shape(k, n), False, row.wocot)
         _record(row.uid, outcome)
         rewards.append(outcome.r_ans)
@@ -220,7 +220,7 @@ def raif_ifeval_reward(prompts: list[Any], completions: list[Any], task: list[st
                        raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
                        raif_compat: list[dict] | None = None, **_columns: Any) -> list[float | None]:
     """``R_ans`` of rule-constrained rows (``task`` starting with ``ifeval``): gate, strict IFEval checkers on the
-    answer (training profile), partial credit. None for other rows."""
+    answer (training reading), partial credit. None for other rows."""
     return _settle(_rows("ifeval", prompts, completions, task, target, template, raif_wocot, raif_uid,
                          raif_compat))
 
@@ -308,7 +308,7 @@ def raif_math_reward(prompts: list[Any], completions: list[Any], task: list[str]
 def ifeval_reward(prompts: list[Any], completions: list[Any], raw: list[str] | None = None,
                   task: list[str] | None = None, target: list[Any] | None = None,
                   **_columns: Any) -> list[float | None]:
-    """Fraction of the row's IFEval instructions that the completion follows (strict checkers, official profile).
+    """Fraction of the row's IFEval instructions that the completion follows (strict checkers, official reading).
     Reasoning before ``</think>`` is not scored. No gate and no shaping: the benchmark's view, for plain GRPO and
     for smoke runs of a weak model (which never writes RAIF's tags, so the gated rewards give it no signal).
     Rows are raif-eval's ``raif_ifeval`` documents (``raw`` holds the record as JSON) or RAIF ``ifeval`` rows

@@ -2,7 +2,7 @@
 large corpus in capped subprocesses).
 
 A *target* is one untrusted-text entry point, called with real benchmark documents: every benchmark's scorer
-(rule checks, official and training profiles), every judge program (official and paper protocols: the request
+(rule checks, official and training readings), every judge program (official and paper protocols: the request
 it builds from a hostile answer and the parser of a hostile reply, through a scripted in-process client), answer
 extraction, the judged-value decoder and the training rewards. ``make(name)`` returns ``call(text, i)``, where
 ``i`` picks the document. The *families* are the hostile shapes the first fuzz run found problems with.
@@ -27,7 +27,7 @@ from raif_eval.core.benchmark import doc_record
 from raif_eval.errors import DataError
 from raif_eval.judge import cache as judge_cache
 from raif_eval.judge.client import Reply
-from raif_eval.judge.runner import DocJudge, profile as judge_profile
+from raif_eval.judge.runner import DocJudge
 
 Call = Callable[[str, int], Any]
 
@@ -85,7 +85,7 @@ def _judged(key: str, protocol: str) -> Call:
     docs = documents(key, protocol)
     settings = benchmark.settings({"protocol": protocol})
     program = benchmark.judge_program(settings)
-    profile = judge_profile(key, benchmark.profile(settings))
+    profile = benchmark.judge_profile(settings)
 
     def call(text: str, i: int) -> Any:
         doc = docs[i % len(docs)]
@@ -98,7 +98,7 @@ def _judged(key: str, protocol: str) -> Call:
 def _training(text: str, i: int) -> Any:
     from raif_eval.benchmarks import ifeval
     docs = documents("ifeval")
-    return ifeval.score(doc_record(docs[i % len(docs)]), text, profile="training").strict
+    return ifeval.score(doc_record(docs[i % len(docs)]), text, reading="training").strict
 
 
 def _rewards(text: str, i: int) -> Any:

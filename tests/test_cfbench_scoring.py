@@ -19,7 +19,8 @@ import pytest
 from helpers import SHARED
 from raif_eval.benchmarks import cfbench
 from raif_eval.judge.client import Reply
-from raif_eval.judge.runner import DocJudge, JudgeProfile
+from raif_eval.core.judging import JudgeProfile
+from raif_eval.judge.runner import DocJudge
 
 CF = SHARED / "cfbench"
 

@@ -18,7 +18,8 @@ from helpers import SHARED
 from raif_eval.benchmarks import complexbench as cb
 from raif_eval.errors import DataError, RaifError
 from raif_eval.judge.client import Reply
-from raif_eval.judge.runner import DocJudge, profile
+from raif_eval.core.judging import judge_profile
+from raif_eval.judge.runner import DocJudge
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIX = FIXTURES / "complexbench"
@@ -419,7 +420,7 @@ SCRIPT = [
     [("答案：是", T), ("答案：是", T), ("答案：是", T),
      (extracted("非常抱歉给您带来不好的体验，我们将为您免费换货。"), T)],  # model_keyword:[免费换货]
 ]
-OFFICIAL = profile("complexbench", "official")
+OFFICIAL = judge_profile("complexbench", "official")
 
 
 def scripted(record, answer, script, replace=None):

@@ -121,9 +121,9 @@ def test_one_level_and_transitive_dependencies():
 
 # --- one verifier registry -------------------------------------------------------------------------------------
 
-def test_the_registry_serves_every_benchmarks_rules_in_both_profiles():
-    for profile in verifiers.PROFILES:
-        ids = set(verifiers.registry(profile))
+def test_the_registry_serves_every_benchmarks_rules_in_both_readings():
+    for reading in verifiers.READINGS:
+        ids = set(verifiers.registry(reading))
         assert {"punctuation:no_comma", "complexbench:rule", "followbench:rule", "cello:format", "cello:count",
                 "cello:keywords", "cello:word_count"} <= ids
     assert "detectable_format:xml_format" in verifiers.registry("training")
@@ -135,7 +135,7 @@ def test_the_registry_serves_every_benchmarks_rules_in_both_profiles():
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_every_synthesis_type_is_the_training_profiles_check_with_its_wording(lang):
+def test_every_synthesis_type_is_the_training_readings_check_with_its_wording(lang):
     rng = random.Random(1)
     words = bank.load()[lang]
     for kind in verifiers.synthesis_types(lang):
@@ -228,3 +228,43 @@ def test_options_are_handed_to_scoring_never_copied_into_documents(complexbench_
                 for choice in option.choices:
                     other = {**base, option.name: choice}
                     assert benchmark.documents(other, None) == docs, (key, protocol.name, option.name, choice)
+
+
+def test_every_benchmark_in_the_registry_has_its_tasks_judge_profiles_data_and_package_entries():
+    """A forgotten piece of a benchmark (a protocol without its task, a judged protocol without its profile, a
+    benchmark without pinned data or without its folders in the wheel) fails here, not in a user's run."""
+    import tomllib
+
+    from helpers import ROOT
+    from raif_eval.core.templates import names
+    from raif_eval.data import registry
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    packages = set(setuptools["packages"])
+    suites = {protocol: set(yaml.safe_load((TASKS_DIR / f"{group}.yaml").read_text(encoding="utf-8"))["task"])
+              for protocol, group in (("official", "raif_complex"), ("paper", "raif_complex_paper"))}
+    found = {}
+    for path in TASKS_DIR.rglob("raif_*.yaml"):
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(cfg.get("task"), str):
+            found[cfg["task"]] = (path.parent.name, cfg["metadata"])
+    for key, benchmark in BENCHMARKS.items():
+        data = registry.benchmark(key)
+        assert any(f.role == "data" for f in data.files), key
+        for protocol in benchmark.protocols:
+            tasks = {task: folder for task, (folder, meta) in found.items()
+                     if meta["benchmark"] == key and meta["protocol"] == protocol.name}
+            assert tasks, f"{key} has no task YAML for its {protocol.name} protocol"
+            assert set(tasks) & suites[protocol.name], f"no {key} task of the {protocol.name} protocol in its suite"
+            for task, folder in tasks.items():
+                assert f"raif_eval.tasks.{folder}" in packages, task
+                settings = benchmark.settings(found[task][1])
+                if benchmark.judged:
+                    profile = benchmark.judge_profile(settings)  # raises when profiles.yaml lacks the entry
+                    assert profile.name, task
+        if benchmark.judged:
+            assert f"raif_eval.judges.{key}" in packages and names(key), key
+            assert (benchmark.judge_program(benchmark.settings({})) is not None)
+    assert "**/*.jinja" in setuptools["package-data"]["raif_eval.judges"]
+    assert "**/*.yaml" in setuptools["package-data"]["raif_eval.judges"]
+    assert "**/*.yaml" in setuptools["package-data"]["raif_eval.tasks"]

@@ -20,7 +20,8 @@ from helpers import SHARED
 from raif_eval.benchmarks import fbbench
 from raif_eval.errors import RaifError
 from raif_eval.judge.client import Reply
-from raif_eval.judge.runner import DocJudge, JudgeProfile
+from raif_eval.core.judging import JudgeProfile
+from raif_eval.judge.runner import DocJudge
 from test_judge_templates_a import fbbench_fields, fbbench_official
 
 FB_DIR = SHARED / "fbbench" / "data" / "feedback-benchmark"

@@ -64,15 +64,15 @@ def test_every_target_is_total_and_deterministic(name):
 
 @cache
 def _bounded_verifiers() -> list:
-    """A verifier of each distinct (instruction, kwargs, profile) of IFEval that has a bounded equivalent."""
+    """A verifier of each distinct (instruction, kwargs, reading) of IFEval that has a bounded equivalent."""
     out = {}
     for doc in fuzz_targets.documents("ifeval"):
         record = doc_record(doc)
         for iid, kwargs in zip(record["instruction_id_list"], record["kwargs"]):
             if iid in instructions.BOUNDED:
                 kwargs = {k: v for k, v in kwargs.items() if v is not None}
-                for profile in verifiers.PROFILES:
-                    out.setdefault(_canonical([iid, kwargs, profile]), verifiers.build(iid, profile, **kwargs))
+                for reading in verifiers.READINGS:
+                    out.setdefault(_canonical([iid, kwargs, reading]), verifiers.build(iid, reading, **kwargs))
     return list(out.values())
 
 

@@ -13,7 +13,8 @@ from hostile_judge import MODEL, MODES, HostileJudge
 from raif_eval.judge.cache import JudgeCache
 from raif_eval.judge.client import JudgeClient
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.runner import JudgeProfile, Parsed, judge_all
+from raif_eval.core.judging import JudgeProfile, Parsed
+from raif_eval.judge.runner import judge_all
 
 FAILING = ("nonjson", "content_null", "content_list", "content_false", "gzip_bomb", "slow_drip", "deep_json")
 SLOW = ("slow_drip",)  # a timeout, not a malformed body: counted as a failed request only

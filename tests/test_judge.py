@@ -21,9 +21,10 @@ from raif_eval.benchmarks import infobench
 from raif_eval.judge.cache import JudgeCache, request_key
 from raif_eval.judge.client import JudgeClient, JudgeFatalError
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.runner import judge_all, profile, run_sync
+from raif_eval.core.judging import judge_profile
+from raif_eval.judge.runner import judge_all, run_sync
 
-OFFICIAL = profile("infobench", "official")
+OFFICIAL = judge_profile("infobench", "official")
 
 
 @pytest.fixture
@@ -321,10 +322,10 @@ def test_max_asks_caps_reasking_and_is_recorded(judge_server, tmp_path):
 
     server = judge_server(reply=lambda body: "unreadable")
     record = cfbench.load_records()[0]
-    full = judge_all(cfbench.judge, [(record, "答")], profile("cfbench", "official"), config_for(server, tmp_path / "a"))
+    full = judge_all(cfbench.judge, [(record, "答")], judge_profile("cfbench", "official"), config_for(server, tmp_path / "a"))
     assert full.results[0].transcript.parse_failures == 10  # CFBench's official ten asks
     capped_config = config_for(server, tmp_path / "b", max_asks=2)
-    capped = judge_all(cfbench.judge, [(record, "答")], profile("cfbench", "official"), capped_config)
+    capped = judge_all(cfbench.judge, [(record, "答")], judge_profile("cfbench", "official"), capped_config)
     assert capped.results[0].transcript.parse_failures == 2
     assert capped.results[0].verdicts == full.results[0].verdicts == {"scores": [0.0], "parsing": "-1"}
     assert capped_config.describe()["max_asks"] == 2 and "max_asks" not in config_for(server, tmp_path).describe()

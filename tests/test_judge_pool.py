@@ -12,7 +12,8 @@ from fake_judge import FakeJudge, MODEL
 from helpers import ROOT, run_cli
 from raif_eval.benchmarks import cfbench, infobench
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.runner import JudgeProfile, Parsed, pool_scope
+from raif_eval.core.judging import JudgeProfile, Parsed
+from raif_eval.judge.runner import pool_scope
 from raif_eval.judge.server import ChatServer, Completion
 
 CF_MARK = "[评估标准]"  # in every CFBench judge prompt, in no InfoBench one

@@ -18,7 +18,7 @@ import jinja2
 import pytest
 
 from helpers import ADVERSARIAL, SHARED
-from raif_eval.judge.templates import names, render
+from raif_eval.core.templates import names, render
 
 FB_DIR = SHARED / "fbbench" / "data" / "feedback-benchmark"
 

@@ -21,7 +21,7 @@ import jinja2.meta
 import pytest
 
 from helpers import ADVERSARIAL, SHARED
-from raif_eval.judge.templates import JUDGES_DIR, environment, names, render
+from raif_eval.core.templates import JUDGES_DIR, environment, names, render
 
 CB_DIR = SHARED / "complexbench"
 FB_DIR = SHARED / "followbench"

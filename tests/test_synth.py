@@ -44,7 +44,7 @@ def seed_file(tmp_path, n=len(SEEDS)):
 
 def check(rule: dict, text: str) -> bool:
     record = {"key": 0, "prompt": "p", "instruction_id_list": [rule["id"]], "kwargs": [rule["kwargs"]]}
-    return ifeval.score(record, text, profile="training").strict == [True]
+    return ifeval.score(record, text, reading="training").strict == [True]
 
 
 def test_seeds_are_deduplicated_filtered_and_sampled(tmp_path):

@@ -78,22 +78,22 @@ def test_shaping_table():
         rewards.shape(0, 0)
 
 
-def test_training_profile_differs_from_the_official_checkers_where_raif_does():
+def test_training_reading_differs_from_the_official_checkers_where_raif_does():
     record = {"key": 1, "prompt": "p", "instruction_id_list": ["keywords:existence"], "kwargs": [{"keywords": ["a+b"]}]}
-    assert ifeval.score(record, "we know a+b well", profile="training").strict == [True]  # literal match
+    assert ifeval.score(record, "we know a+b well", reading="training").strict == [True]  # literal match
     assert ifeval.score(record, "we know a+b well").strict == [False]  # official: "a+b" is a regex
     xml = {**record, "instruction_id_list": ["detectable_format:xml_format"], "kwargs": [{}]}
-    assert ifeval.score(xml, "```xml\n<a><b>1</b></a>\n```", profile="training").strict == [True]
-    assert ifeval.score(xml, "no markup at all", profile="training").strict == [False]
+    assert ifeval.score(xml, "```xml\n<a><b>1</b></a>\n```", reading="training").strict == [True]
+    assert ifeval.score(xml, "no markup at all", reading="training").strict == [False]
     repeat = {**record, "instruction_id_list": ["combination:repeat_prompt"],
               "kwargs": [{"prompt_to_repeat": "Say hi"}]}
-    assert ifeval.score(repeat, '"Say hi" then hi', profile="training").strict == [True]
+    assert ifeval.score(repeat, '"Say hi" then hi', reading="training").strict == [True]
     assert ifeval.score(repeat, '"Say hi" then hi').strict == [False]
     words = {**record, "instruction_id_list": ["length_constraints:number_words"],
              "kwargs": [{"num_words": 3, "relation": "少于"}]}
-    assert ifeval.score(words, "two words", profile="training").strict == [True]
+    assert ifeval.score(words, "two words", reading="training").strict == [True]
     chinese = {**record, "instruction_id_list": ["language:response_language"], "kwargs": [{"language": "zh-cn"}]}
-    assert ifeval.score(chinese, "这是一个用中文写的回答，内容完整。", profile="training").strict == [True]
+    assert ifeval.score(chinese, "这是一个用中文写的回答，内容完整。", reading="training").strict == [True]
 
 
 # ------------------------------------------------------------------------------------------- templates

@@ -309,6 +309,7 @@ BENCHMARK = Benchmark(
                     "(the official results) or the previous assistant turn (RAIF's pipeline)"),),
     breakdowns=(Breakdown("CELLO by task file and criterion", grid),),
     # RAIF sends CELLO as conversations: no system message.
-    protocols=(OFFICIAL, paper_protocol(budget_divisor=1.3, defaults={"cello_revise_against": "previous_turn"})),
+    protocols=(OFFICIAL, paper_protocol(generation_budget_divisor=1.3,
+                                        defaults={"cello_revise_against": "previous_turn"})),
     constraints=CONSTRAINTS,
 )

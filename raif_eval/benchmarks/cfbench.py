@@ -24,9 +24,9 @@ import numpy as np
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, hostile, mean, taxonomy, tokens, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
+from raif_eval.core.judging import JudgeSession, Parsed
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
-from raif_eval.judge.runner import DocJudge, Parsed
-from raif_eval.judge.templates import render
+from raif_eval.core.templates import render
 
 BENCH = "cfbench"
 DATA_FILE = "data/cfbench_data.json"
@@ -103,7 +103,7 @@ def parse_fallback(reply: str) -> tuple[list[str], str]:
 
 
 def strict_parsed(reply: str, criteria: Sequence[str]) -> Parsed:
-    """:func:`parse_strict` as :meth:`DocJudge.ask` wants it: a failed parse makes it ask afresh."""
+    """:func:`parse_strict` as :meth:`JudgeSession.ask` wants it: a failed parse makes it ask afresh."""
     scores = parse_strict(reply, criteria)
     return Parsed(scores, ok=scores is not None)
 
@@ -257,7 +257,7 @@ def lenient_parsed(reply: str, criteria: Sequence[str]) -> Parsed:
 PAPER_TRUNCATE_TOKENS, PAPER_TRUNCATE_STEP = 14000, 100
 
 
-async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
+async def judge_paper(judge_: JudgeSession, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
     """RAIF's protocol: the response cut 100 characters at a time while the filled prompt exceeds 14,000 tokens;
     system message + user turn (the profile); the lenient parser; an unparsed reply judged again with the
     identical request, 10 times in all; then the fallback (which, as RAIF's, skips N/A and non-numeric scores)."""
@@ -278,7 +278,7 @@ async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) 
 
 # --- judge program ------------------------------------------------------------------------------------------
 
-async def judge(judge_: DocJudge, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
+async def judge(judge_: JudgeSession, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
     """``{"scores": [0./1., ...], "parsing": "1"|"0"|"-1"}`` for one answer, or ``None`` if the endpoint failed.
 
     One user message (plus the profile's system message, if it has one). Upstream re-judges every unparsed item
@@ -529,6 +529,7 @@ BENCHMARK = Benchmark(
         Metric("judge_unparsed", total, higher_is_better=False),
     ),
     breakdowns=(Breakdown("CFBench by constraint type, priority and split", by_constraint),),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3)),
+    protocols=(OFFICIAL, paper_protocol(judge_profile="paper", judge=judge_paper, model_system=RAIF_SYSTEM,
+                                        generation_budget_divisor=1.3)),
     constraints=CONSTRAINTS,
 )

@@ -28,10 +28,10 @@ from raif_eval import data, verifiers
 from raif_eval.core import (Benchmark, Breakdown, Check, Judged, Metric, Option, apply_dependencies, drfr, taxonomy,
                             total)
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
+from raif_eval.core.judging import JudgeSession, Parsed
 from raif_eval.core.tables import frame, judged_of, percent, sample_record, scored
 from raif_eval.errors import DataError, RaifError
-from raif_eval.judge.runner import DocJudge, Parsed
-from raif_eval.judge.templates import render
+from raif_eval.core.templates import render
 from raif_eval.verifiers import complexbench_rules as rules
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def _rule_result(rule: str, spans: list[str]) -> bool | int:
     return bool(result)  # upstream's aggregation maps 0/1 to False/True
 
 
-async def judge(judge_: DocJudge, record: dict[str, Any], answer: str | None) -> list[bool | int | None]:
+async def judge(judge_: JudgeSession, record: dict[str, Any], answer: str | None) -> list[bool | int | None]:
     """The raw result of every scoring question, in point_id order: True/False, ``2`` for an unknown rule, or
     ``None`` where the judge endpoint failed for good (counted False by the aggregations)."""
 
@@ -555,7 +555,7 @@ BENCHMARK = Benchmark(
              Option("complexbench_missing", MISSING_MODES, "fail", "a question without a judgment counts as failed, "
                     "or its instruction is left out as RAIF did")),
     breakdowns=(Breakdown("ComplexBench by category, task type, constraint type and dimension", by_structure),),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, budget_divisor=1.3,
+    protocols=(OFFICIAL, paper_protocol(judge_profile="paper", model_system=RAIF_SYSTEM, generation_budget_divisor=1.3,
                                   defaults={"complexbench_data_file": "data_release", "complexbench_missing": "drop"})),
     constraints=CONSTRAINTS,
 )

@@ -33,10 +33,10 @@ import yaml
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, taxonomy
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
+from raif_eval.core.judging import JudgeSession, Parsed
 from raif_eval.core.tables import frame, percent, sample_record, scored
 from raif_eval.errors import RaifError
-from raif_eval.judge.runner import DocJudge, Parsed
-from raif_eval.judge.templates import render
+from raif_eval.core.templates import render
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def parse_reply(text: str) -> Parsed:
     return Parsed(judgement, ok=judgement is not None)
 
 
-async def judge(judge_: DocJudge, record: Mapping[str, Any], answer: str,
+async def judge(judge_: JudgeSession, record: Mapping[str, Any], answer: str,
                 version: str | None = None) -> dict[str, Any] | None:
     """``{"judgement": ..., "score": float}`` for one record, or None if no attempt gave a valid judgement.
 
@@ -360,7 +360,7 @@ def parse_paper(text: str) -> Parsed:
     return Parsed(judgement, ok=judgement is not None)
 
 
-async def judge_paper(judge_: DocJudge, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
+async def judge_paper(judge_: JudgeSession, record: Mapping[str, Any], answer: str) -> dict[str, Any] | None:
     """RAIF's protocol: system message + the v1 prompt (the profile), ``max_tokens`` from the prompt's length
     (``// 1.1``), no JSON mode, the lenient reader; 3 attempts, then the record is skipped (``None``)."""
     prompt = judge_prompt(record, answer, record.get("version") or "v1")
@@ -600,7 +600,8 @@ BENCHMARK = Benchmark(
              Option("fbbench_on_failure", ON_FAILURE, "drop", "a record never validly judged is left out of the "
                     "averages as upstream does (counted in judge_failed_docs), or scores 0")),
     breakdowns=(Breakdown("FB-Bench by task, error and feedback type", tables),),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.1, budget_count="max",
-                                  defaults={"fbbench_version": "v1", "fbbench_on_failure": "drop"})),
+    protocols=(OFFICIAL, paper_protocol(judge_profile="paper", judge=judge_paper, model_system=RAIF_SYSTEM,
+                                        generation_budget_divisor=1.1, generation_budget_count="max",
+                                        defaults={"fbbench_version": "v1", "fbbench_on_failure": "drop"})),
     constraints=CONSTRAINTS,
 )

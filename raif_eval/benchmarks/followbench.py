@@ -23,10 +23,10 @@ import numpy as np
 from raif_eval import data, verifiers
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, Option, Tagged, hostile, mean, taxonomy, total
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
+from raif_eval.core.judging import JudgeSession, Parsed
 from raif_eval.core.tables import frame, percent, scored
 from raif_eval.errors import RaifError
-from raif_eval.judge.runner import DocJudge, Parsed
-from raif_eval.judge.templates import render
+from raif_eval.core.templates import render
 from raif_eval.verifiers import followbench_rules as rules
 
 BENCH = "followbench"
@@ -133,7 +133,7 @@ def judge_prompt(record: dict[str, Any], answer: str) -> str:
                   instructions=record["instructions"], answer=answer)
 
 
-async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[float] | None:
+async def judge(judge_: JudgeSession, record: dict[str, Any], answer: str) -> list[float] | None:
     """``[hard, soft]`` of one record: from its rule (checked here, in code), or from one judge request (single
     user turn).
 
@@ -368,9 +368,10 @@ BENCHMARK = Benchmark(
     options=(Option("language", tuple(LANG_DIRS), "en", "the English (code/) or Chinese (code_zh/) benchmark"),
              Option("followbench_on_unparsed", ON_UNPARSED, "minus_one", "an unreadable judge reply scores -1 as "
                     "upstream, or 0")),
-    profile_of=lambda settings: ("official_zh" if settings["language"] == "zh" and settings["protocol"] == "official"
-                                 else None),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", system=RAIF_SYSTEM, wrap=VICUNA, budget_divisor=1.3,
+    judge_profile_of=lambda settings: ("official_zh" if settings["language"] == "zh"
+                                       and settings["protocol"] == "official" else None),
+    protocols=(OFFICIAL, paper_protocol(judge_profile="paper", model_system=RAIF_SYSTEM, model_wrap=VICUNA,
+                                        generation_budget_divisor=1.3,
                                         metrics=(Metric("raif_score", raif_score_paper), *METRICS[1:]))),
     breakdowns=(Breakdown("FollowBench by category and level", grid),),
     constraints=CONSTRAINTS,

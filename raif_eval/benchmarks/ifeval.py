@@ -9,8 +9,8 @@ Two deliberate differences, both documented in the README:
   (key, instruction index), so the verdict is reproducible and strict and loose test the same letter.
 * langdetect is seeded (``DetectorFactory.seed = 0``) and initialised once under a lock.
 
-Each instruction is checked by the verifier registry (:mod:`raif_eval.verifiers`): the ``official`` profile is
-Google's checkers, unchanged; the ``training`` profile is the checker set RAIF trains with, which ``raif_train``'s
+Each instruction is checked by the verifier registry (:mod:`raif_eval.verifiers`): the ``official`` reading is
+Google's checkers, unchanged; the ``training`` reading is the checker set RAIF trains with, which ``raif_train``'s
 rule rewards and ``raif-train synth`` use through :func:`strict`.
 """
 
@@ -49,21 +49,21 @@ def _valid_letter(letter: Any) -> bool:
     return isinstance(letter, str) and len(letter) == 1 and "a" <= letter.lower() <= "z"
 
 
-def build_checks(record: dict[str, Any], profile: str = "official") -> tuple[Check, ...]:
-    if profile not in verifiers.PROFILES:
-        raise ValueError(f"IFEval profile must be one of {verifiers.PROFILES}, not {profile!r}")
-    return _build_checks(json.dumps(record, sort_keys=True), profile)
+def build_checks(record: dict[str, Any], reading: str = "official") -> tuple[Check, ...]:
+    if reading not in verifiers.READINGS:
+        raise ValueError(f"IFEval reading must be one of {verifiers.READINGS}, not {reading!r}")
+    return _build_checks(json.dumps(record, sort_keys=True), reading)
 
 
 @lru_cache(maxsize=4096)
-def _build_checks(record_json: str, profile: str = "official") -> tuple[Check, ...]:
+def _build_checks(record_json: str, reading: str = "official") -> tuple[Check, ...]:
     record = json.loads(record_json)
     checks = []
     for index, (instruction_id, kwargs) in enumerate(zip(record["instruction_id_list"], record["kwargs"])):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if instruction_id == "keywords:letter_frequency" and not _valid_letter(kwargs.get("letter")):
             kwargs["letter"] = pinned_letter(record["key"], index)
-        verifier = verifiers.build(instruction_id, profile, prompt=record.get("prompt"), **kwargs)
+        verifier = verifiers.build(instruction_id, reading, prompt=record.get("prompt"), **kwargs)
         checks.append(
             Check(
                 id=f"{index}:{instruction_id}",
@@ -112,14 +112,14 @@ class IFEvalScore:
         }
 
 
-def strict(record: dict[str, Any], response: str, profile: str = "official") -> list[bool]:
+def strict(record: dict[str, Any], response: str, reading: str = "official") -> list[bool]:
     """Strict verdicts only: what rewards need, without the eight loose variants."""
-    return run_rule_checks(build_checks(record, profile), [response])
+    return run_rule_checks(build_checks(record, reading), [response])
 
 
-def score(record: dict[str, Any], response: str, profile: str = "official") -> IFEvalScore:
+def score(record: dict[str, Any], response: str, reading: str = "official") -> IFEvalScore:
     """Strict and loose verdicts of every instruction of ``record`` on ``response``."""
-    checks = build_checks(record, profile)
+    checks = build_checks(record, reading)
     memo: dict[tuple[str, str], bool] = {}
     strict = run_rule_checks(checks, [response], memo)
     loose = run_rule_checks(checks, loose_variants(response), memo)
@@ -260,6 +260,6 @@ BENCHMARK = Benchmark(
                     "the Table 1 metric: prompt-level strict (RAIF's), prompt-level loose, or the mean of the four"),),
     breakdowns=(Breakdown("IFEval by instruction", by_instruction),
                 Breakdown("IFEval by instructions per prompt", by_prompt_size)),
-    protocols=(OFFICIAL, paper_protocol(system=RAIF_SYSTEM, budget_divisor=1.3)),
+    protocols=(OFFICIAL, paper_protocol(model_system=RAIF_SYSTEM, generation_budget_divisor=1.3)),
     constraints=CONSTRAINTS,
 )

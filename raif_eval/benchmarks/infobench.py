@@ -15,9 +15,9 @@ from typing import Any
 from raif_eval import data
 from raif_eval.core import Benchmark, Breakdown, Judged, Metric, drfr, taxonomy, tokens
 from raif_eval.core.benchmark import OFFICIAL, RAIF_SYSTEM, Settings, doc_record, document, paper_protocol
+from raif_eval.core.judging import JudgeSession, Parsed
 from raif_eval.core.tables import frame, percent, sample_record, scored
-from raif_eval.judge.runner import DocJudge, Parsed
-from raif_eval.judge.templates import render
+from raif_eval.core.templates import render
 
 BENCH = "infobench"
 DATA_FILE = "InfoBench.json"
@@ -58,7 +58,7 @@ def question_turn(record: dict[str, Any], answer: str, index: int, question: str
     return render(BENCH, "later_turn", question=question)
 
 
-async def judge(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None] | None:
+async def judge(judge_: JudgeSession, record: dict[str, Any], answer: str) -> list[bool | None] | None:
     """One conversation: a verdict per asked question, ``None`` for an unreadable reply (which ends it).
 
     Returns ``None`` if a request failed for good (the endpoint, not the reply): see :func:`drfr_values`.
@@ -95,7 +95,7 @@ def parse_paper(text: str) -> Parsed:
     return Parsed(None, ok=False)
 
 
-async def judge_paper(judge_: DocJudge, record: dict[str, Any], answer: str) -> list[bool | None] | None:
+async def judge_paper(judge_: JudgeSession, record: dict[str, Any], answer: str) -> list[bool | None] | None:
     """RAIF's protocol: one request per question, whose history is the earlier question turns *without* the
     judge's replies (consecutive user turns, no system message), every question asked; the output truncated as
     RAIF does first. ``None`` if a request failed for good."""
@@ -207,8 +207,9 @@ BENCHMARK = Benchmark(
     documents=documents, score=score_doc, judge=judge,
     metrics=(Metric("raif_score", drfr), Metric("drfr", drfr), Metric("drfr_easy", drfr), Metric("drfr_hard", drfr)),
     breakdowns=(Breakdown("InFoBench by subset and question label", by_subset),),
-    protocols=(OFFICIAL, paper_protocol(profile="paper", judge=judge_paper, system=RAIF_SYSTEM, budget_divisor=1.3,
-                                  metrics=tuple(Metric(n, true_share)
-                                                for n in ("raif_score", "drfr", "drfr_easy", "drfr_hard")))),
+    protocols=(OFFICIAL, paper_protocol(judge_profile="paper", judge=judge_paper, model_system=RAIF_SYSTEM,
+                                        generation_budget_divisor=1.3,
+                                        metrics=tuple(Metric(n, true_share)
+                                                      for n in ("raif_score", "drfr", "drfr_easy", "drfr_hard")))),
     constraints=CONSTRAINTS,
 )

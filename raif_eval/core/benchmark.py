@@ -12,12 +12,13 @@ protocol.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from raif_eval.core.aggregate import Metric
 from raif_eval.core.judged import JUDGE_METRICS, Judged
+from raif_eval.core.judging import JudgeProfile, JudgeProgram, judge_profile
 from raif_eval.core.taxonomy import ConstraintMap
 from raif_eval.errors import RaifError
 
@@ -57,7 +58,6 @@ class Option:
         return value
 
 
-JudgeProgram = Callable[..., Awaitable[Any]]  # async (DocJudge, record, answer) -> JSON-serialisable verdicts
 # (document, scored answer, judged or None, the task's settings) -> per-sample metric values
 Scorer = Callable[["Document", str, "Judged | None", "Settings"], dict[str, Any]]
 
@@ -67,30 +67,33 @@ RAIF_SYSTEM = "You are a helpful assistant."  # RAIF's driver's system message, 
 @dataclass(frozen=True)
 class Protocol:
     """A way of running and scoring the benchmark: ``official`` (the benchmark's own code) or a variant such as
-    the RAIF paper's (``paper``). ``profile`` names the judge profile (``judges/<key>/profiles.yaml``);
-    ``defaults`` are the option values the protocol implies unless the user sets them. The rest is what a variant
-    changes, each ``None`` for the official behaviour: the judge program, the metrics, and how the model is asked —
-    a system message, a template around the last user turn (``{instruction}``), and a generation budget from
-    the prompt's length (RAIF's ``(16384 - prompt) // divisor - 100``, :mod:`raif_eval.core.tokens`)."""
+    the RAIF paper's (``paper``). ``judge_profile`` names the judge side (``judges/<key>/profiles.yaml``:
+    :class:`~raif_eval.core.judging.JudgeProfile`); ``defaults`` are the option values the protocol implies unless
+    the user sets them. The rest is what a variant changes, each ``None`` for the official behaviour: the judge
+    program, the metrics, and how the *evaluated model* is asked — a system message (``model_system``), a template
+    around the last user turn (``model_wrap``, ``{instruction}``), and a generation budget from the prompt's length
+    (RAIF's ``(16384 - prompt) // generation_budget_divisor - 100``, :mod:`raif_eval.core.tokens`)."""
 
     name: str
-    profile: str = "official"
+    judge_profile: str = "official"
     defaults: Mapping[str, Any] = field(default_factory=dict)
     judge: JudgeProgram | None = None
     metrics: tuple[Metric, ...] | None = None
-    system: str | None = None
-    wrap: str | None = None
-    budget_divisor: float | None = None
-    budget_count: str = "first"  # the paper_tokenizer count: the first's, or (FB-Bench) the largest over all
+    model_system: str | None = None
+    model_wrap: str | None = None
+    generation_budget_divisor: float | None = None
+    generation_budget_count: str = "first"  # the paper_tokenizer count: the first's, or (FB-Bench) the largest
 
 
 OFFICIAL = Protocol("official")
 PAPER = "paper"
 
 
-def paper_protocol(profile: str = "official", defaults: Mapping[str, Any] | None = None, **changes: Any) -> Protocol:
+def paper_protocol(judge_profile: str = "official", defaults: Mapping[str, Any] | None = None,
+                   **changes: Any) -> Protocol:
     """RAIF's pipeline as a protocol: its answer extraction by default, and the benchmark's own changes."""
-    return Protocol(PAPER, profile=profile, defaults={"answer_extraction": "raif", **(defaults or {})}, **changes)
+    return Protocol(PAPER, judge_profile=judge_profile, defaults={"answer_extraction": "raif", **(defaults or {})},
+                    **changes)
 
 
 # Options every benchmark has: what of the output is scored, and the tokenizers of RAIF's token budgets.
@@ -131,7 +134,7 @@ class Benchmark:
     protocols: tuple[Protocol, ...] = (OFFICIAL,)
     breakdowns: tuple[Breakdown, ...] = ()
     max_gen_toks: int = 1280
-    profile_of: Callable[[Settings], str | None] | None = None  # a judge profile that depends on the options
+    judge_profile_of: Callable[[Settings], str | None] | None = None  # a judge profile that depends on the options
     constraints: ConstraintMap | None = None  # its checks in the shared taxonomy (per-check records in samples)
 
     @property
@@ -144,7 +147,7 @@ class Benchmark:
 
     def judge_program(self, settings: Settings) -> JudgeProgram | None:
         """The judge program of these settings: the protocol's own, else the official one. (Token budgets and
-        truncations count with the judge's tokenizer, which the runner hands every program's DocJudge.)"""
+        truncations count with the judge's tokenizer, which every program's session carries.)"""
         return self.protocol(settings.get("protocol")).judge or self.judge
 
     @property
@@ -171,7 +174,7 @@ class Benchmark:
             out[option.name] = option.check(value)
         return out
 
-    def profile(self, settings: Settings) -> str:
-        """The judge profile of these settings."""
-        chosen = self.profile_of(settings) if self.profile_of is not None else None
-        return chosen or self.protocol(settings.get("protocol")).profile
+    def judge_profile(self, settings: Settings) -> JudgeProfile:
+        """The judge profile of these settings (``judges/<key>/profiles.yaml``)."""
+        chosen = self.judge_profile_of(settings) if self.judge_profile_of is not None else None
+        return judge_profile(self.key, chosen or self.protocol(settings.get("protocol")).judge_profile)

@@ -21,7 +21,8 @@ from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
 from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
 from raif_eval.judge import config as judge_config
 from raif_eval.judge.preflight import preflight
-from raif_eval.judge.runner import Batch, active_pool, pool_scope, profile as judge_profile
+from raif_eval.core.judging import judge_profile
+from raif_eval.judge.runner import Batch, active_pool, pool_scope
 
 log = logging.getLogger(__name__)
 

@@ -82,8 +82,6 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, Settings, dict[str, 
     config["metric_list"] = [{"metric": m.name, "aggregation": _aggregation(m), "higher_is_better": m.higher_is_better}
                              for m in (*benchmark.all_metrics(settings), *TASK_METRICS)]
     config["generation_kwargs"] = {"max_gen_toks": benchmark.max_gen_toks, **(config.get("generation_kwargs") or {})}
-    judge_step = {"function": "raif_judge", "benchmark": benchmark.key, "profile": benchmark.profile(settings),
-                  "settings": settings}
     pipelines = []
     for pipeline in config.get("filter_list") or []:
         steps = list(pipeline.get("filter", []))
@@ -91,7 +89,8 @@ def task_config(config: dict[str, Any]) -> tuple[Benchmark, Settings, dict[str, 
             steps = [{**s, "answer": settings["answer_extraction"]} if s.get("function") == "raif_strip_think"
                      and "answer" not in s else s for s in steps]
             if benchmark.judged and not any(s.get("function") == "raif_judge" for s in steps):
-                steps.append(judge_step)
+                steps.append({"function": "raif_judge", "benchmark": benchmark.key,
+                              "profile": benchmark.judge_profile(settings).name, "settings": settings})
         pipelines.append({**pipeline, "filter": steps})
     config["filter_list"] = pipelines
     return benchmark, settings, config
@@ -106,8 +105,8 @@ class RaifTask(ConfigurableTask):
         metadata = self.config.metadata or {}
         self.protocol = self.benchmark.protocol(self.settings["protocol"])
         tokenizer = self.settings["paper_tokenizer"]
-        self._count_tokens = (tokens.counter(tokenizer, self.protocol.budget_count)
-                              if tokenizer and self.protocol.budget_divisor else None)
+        self._count_tokens = (tokens.counter(tokenizer, self.protocol.generation_budget_count)
+                              if tokenizer and self.protocol.generation_budget_divisor else None)
         self.mode = modes.load(metadata.get("raif_mode") or "io", metadata.get("raif_mode_template"))
         self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
         self._system_instruction: str | None = None  # lm-eval's --system_instruction, for the generation budget
@@ -142,10 +141,11 @@ class RaifTask(ConfigurableTask):
             messages = [{"role": m["role"], "content": m["content"]} for m in doc["messages"]]
         else:
             messages = [{"role": "user", "content": self.doc_to_text(doc)}]
-        if self.protocol.wrap:
-            messages[-1] = {**messages[-1], "content": self.protocol.wrap.format(instruction=messages[-1]["content"])}
+        if self.protocol.model_wrap:
+            last = messages[-1]
+            messages[-1] = {**last, "content": self.protocol.model_wrap.format(instruction=last["content"])}
         description = self.resolve_field(doc, self.config.description) or ""
-        system = "\n\n".join(part for part in (system_instruction, self.protocol.system, description) if part)
+        system = "\n\n".join(part for part in (system_instruction, self.protocol.model_system, description) if part)
         return self.mode.apply(messages, system, task=self.config.task)
 
     def fewshot_context(self, doc: dict, num_fewshot: int, system_instruction: str | None = None,
@@ -179,7 +179,7 @@ class RaifTask(ConfigurableTask):
         if self._count_tokens is not None:
             system, messages = self.sent_turns(doc, self._system_instruction)
             budget = tokens.rlmo_max_tokens(self._count_tokens(tokens.messages_text(_turns(system, messages))),
-                                            self.protocol.budget_divisor)
+                                            self.protocol.generation_budget_divisor)
             for instance in request if isinstance(request, list) else [request]:
                 context, gen_kwargs = instance.arguments[:2]
                 instance.arguments = (context, {**gen_kwargs, "max_gen_toks": budget}, *instance.arguments[2:])

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from raif_eval.errors import RaifError
-from raif_eval.judge.templates import JUDGES_DIR
+from raif_eval.core.templates import JUDGES_DIR
 from raif_eval.paths import cache_dir
 
 EMBEDDED = "embedded"

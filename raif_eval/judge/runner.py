@@ -21,54 +21,18 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, NamedTuple
 
-import yaml
 from tqdm.auto import tqdm
 
 from raif_eval.core import tokens
 from raif_eval.core.judged import Judged, Transcript
+from raif_eval.core.judging import Asked, JudgeProfile, JudgeProgram, Parsed
 from raif_eval.judge.cache import JudgeCache
 from raif_eval.judge.client import JudgeClient, JudgeFatalError, Reply, Usage
 from raif_eval.judge.config import JudgeConfig
-from raif_eval.judge.templates import JUDGES_DIR
 
 log = logging.getLogger(__name__)
-
-
-class Parsed(NamedTuple):
-    value: Any
-    ok: bool = True
-
-
-@dataclass(frozen=True)
-class JudgeProfile:
-    """How a benchmark's protocol talks to its judge (from ``judges/<benchmark>/profiles.yaml``)."""
-
-    name: str
-    reference_model: str | None = None  # the judge behind the published numbers (recorded, not enforced)
-    system: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    # RAIF's driver sets max_tokens per request from the prompt's length: (16384 - prompt) // divisor - 100,
-    # counted with the first of the judge tokenizers, or (FB-Bench) the largest count over all of them
-    budget_divisor: float | None = None
-    budget_count: str = "first"
-
-
-@cache
-def profile(benchmark: str, name: str) -> JudgeProfile:
-    """Profile ``name`` of ``judges/<benchmark>/profiles.yaml``."""
-    table = yaml.safe_load((JUDGES_DIR / benchmark / "profiles.yaml").read_text(encoding="utf-8"))
-    if name not in table:
-        raise ValueError(f"{benchmark} has no judge profile {name!r} (profiles: {', '.join(table)})")
-    return JudgeProfile(name=name, **table[name])
-
-
-class Asked(NamedTuple):
-    value: Any
-    ok: bool
-    text: str | None  # the last raw reply (None if the request failed for good)
 
 
 @dataclass
@@ -151,7 +115,7 @@ class DocJudge:
         t.malformed += reply.malformed
 
 
-Program = Callable[..., Awaitable[Any]]
+Program = JudgeProgram
 Item = tuple[Any, str]  # (record, answer)
 
 

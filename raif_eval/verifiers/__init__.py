@@ -1,12 +1,12 @@
 """The verifier registry: constraint id -> the class that checks it in code (Google IFEval's ``INSTRUCTION_DICT``).
 
 One registry serves the benchmarks (IFEval's instructions, ComplexBench's rule strings, FollowBench's rule-checked
-records, CELLO's criteria), the training rewards and ``raif-train synth``. A profile chooses the reading:
+records, CELLO's criteria), the training rewards and ``raif-train synth``. A *reading* chooses the checker set:
 
 * ``official`` — each benchmark's own checker (IFEval: lm-eval's port of Google's);
 * ``training`` — RAIF's training variants of IFEval's checkers (:mod:`raif_eval.verifiers.instructions`).
 
-The other benchmarks' rule types read the same in both (the training profile also checks a ComplexBench rule
+The other benchmarks' rule types read the same in both (the training reading also checks a ComplexBench rule
 string when it is built). :data:`SYNTHESIS` are the types the synthesiser may draw; each carries its wording
 (``sample`` / ``describe`` / ``example``) beside its check.
 
@@ -22,7 +22,7 @@ from typing import Any
 from raif_eval.verifiers import cello_rules, complexbench_rules, followbench_rules, instructions
 from raif_eval.verifiers.base import Verifier
 
-PROFILES = ("official", "training")
+READINGS = ("official", "training")
 OTHER_BENCHMARKS = (complexbench_rules.ComplexBenchRule, followbench_rules.FollowBenchRule, *cello_rules.VERIFIERS)
 
 # The order is part of the synthesiser's output: it samples from these lists with a seeded generator.
@@ -36,25 +36,25 @@ SYNTHESIS: tuple[type[Verifier], ...] = (
 
 
 @cache
-def registry(profile: str = "official") -> dict[str, type[Verifier]]:
-    """Every constraint id the profile can check, with its class."""
-    if profile not in PROFILES:
-        raise ValueError(f"verifier profile must be one of {PROFILES}, not {profile!r}")
-    base = instructions.IFEvalInstruction if profile == "official" else instructions.TrainingInstruction
+def registry(reading: str = "official") -> dict[str, type[Verifier]]:
+    """Every constraint id the reading can check, with its class."""
+    if reading not in READINGS:
+        raise ValueError(f"verifier reading must be one of {READINGS}, not {reading!r}")
+    base = instructions.IFEvalInstruction if reading == "official" else instructions.TrainingInstruction
     out: dict[str, type[Verifier]] = {iid: instructions.instruction_class(iid, base)
                                       for iid in instructions.instruction_classes()}
     out.update({cls.id: cls for cls in OTHER_BENCHMARKS})
-    if profile == "training":
+    if reading == "training":
         out.update({cls.id: cls for cls in (*instructions.TRAINING, complexbench_rules.TrainingRule)})
     return out
 
 
-def build(constraint_id: str, profile: str = "official", /, **kwargs: Any) -> Verifier:
-    """The verifier of one constraint: ``constraint_id`` with its parameters, in ``profile``'s reading."""
+def build(constraint_id: str, reading: str = "official", /, **kwargs: Any) -> Verifier:
+    """The verifier of one constraint: ``constraint_id`` with its parameters, in the ``reading``."""
     try:
-        cls = registry(profile)[constraint_id]
+        cls = registry(reading)[constraint_id]
     except KeyError:
-        raise KeyError(f"no verifier for constraint id {constraint_id!r} in the {profile} profile") from None
+        raise KeyError(f"no verifier for constraint id {constraint_id!r} in the {reading} reading") from None
     return cls(**kwargs)
 
 
@@ -65,4 +65,4 @@ def synthesis_types(lang: str) -> list[type[Verifier]]:
 
 SYNTHESIS_BY_KEY: dict[str, type[Verifier]] = {cls.key(): cls for cls in SYNTHESIS}
 
-__all__ = ["PROFILES", "SYNTHESIS", "SYNTHESIS_BY_KEY", "Verifier", "build", "registry", "synthesis_types"]
+__all__ = ["READINGS", "SYNTHESIS", "SYNTHESIS_BY_KEY", "Verifier", "build", "registry", "synthesis_types"]

@@ -527,7 +527,7 @@ class ComplexBenchRule(Verifier):
 
 
 class TrainingRule(ComplexBenchRule):
-    """The training profile's reading: an unreadable rule fails when the verifier is built (a bad training row
+    """The training reading: an unreadable rule fails when the verifier is built (a bad training row
     shows up at once, not as a crash in the middle of training)."""
 
     def __init__(self, **kwargs: Any) -> None:

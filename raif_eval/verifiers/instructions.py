@@ -1,7 +1,7 @@
 """IFEval's instructions in the registry: Google's checkers (lm-eval's port), and RAIF's training variants.
 
 :class:`IFEvalInstruction` wraps one of lm-eval's instruction classes (``build_description`` with the record's
-kwargs, ``check_following``), unchanged: the ``official`` profile. The ``training`` profile is the checker set RAIF
+kwargs, ``check_following``), unchanged: the ``official`` reading. The ``training`` reading is the checker set RAIF
 trains with (raif-training.md §3), a subclass per difference:
 
 * ``relation`` also accepts 至少 / 少于 (:class:`TrainingInstruction`, the base of the training classes that keep
@@ -215,7 +215,7 @@ BOUNDED: dict[str, Callable[[dict[str, Any], str], bool]] = {
 
 
 class TrainingInstruction(IFEvalInstruction):
-    """The training profile's reading of an instruction: RAIF's relation words."""
+    """The training reading of an instruction: RAIF's relation words."""
 
     def __init__(self, prompt: str | None = None, **kwargs: Any) -> None:
         if "relation" in kwargs:
