@@ -20,19 +20,24 @@ from raif_eval.errors import RaifError
 OWN_COMMANDS = ("data", "report", "judge", "tasks-dir", "assets")
 HARNESS_COMMANDS = ("run", "ls", "validate")
 JUDGE_FLAGS = ("url", "model", "api_key", "concurrency", "timeout", "max_retries", "max_asks", "cache")
+JUDGE_SWITCHES = ("skip_unusable",)  # judge flags that take no value
 EMBEDDED_BATCH_SIZE = "4"  # measured on 2 CPU cores: 40 s instead of 68 s for 8 IFEval prompts at batch 1
 
 JUDGE_HELP = textwrap.dedent(
     """\
     judge options (for `run` and `judge`; env vars RAIF_JUDGE_URL, RAIF_JUDGE_MODEL, ... work too):
-      --judge_url URL|PRESET   OpenAI-compatible base URL, or embedded | vllm | sglang | llamacpp | openai
-                               (default: embedded, a toy judge whose numbers are not comparable)
-      --judge_model NAME       model the endpoint serves (default: the preset's, or the only one served)
+      --judge_url URL[,URL...] OpenAI-compatible base URL, or embedded | vllm | sglang | llamacpp | openai
+                               (default: embedded, a toy judge whose numbers are not comparable); several
+                               URLs: replicas of one model, each request to the one with fewest in flight, an
+                               endpoint that stops answering set aside and its requests retried on the others
+      --judge_model NAME       model the endpoints serve (default: the preset's, or the only one served)
       --judge_api_key KEY      default RAIF_JUDGE_API_KEY, then OPENAI_API_KEY; loopback endpoints need none
-      --judge_concurrency N    requests in flight (default 32); --judge_timeout S (120);
+      --judge_concurrency N    requests in flight per endpoint (default 32); --judge_timeout S (120);
       --judge_max_retries N    (8); --judge_cache FILE (default $RAIF_CACHE_DIR/judge/cache.sqlite)
       --judge_max_asks N       cap on asking afresh after an unreadable reply (default: each benchmark's
                                official count, e.g. CFBench 10; the embedded judge: 1)
+      --judge_skip_unusable    an endpoint that fails the start-up check is left out with a warning
+                               (default: it stops the run with one line naming it)
     """
 )
 
@@ -205,8 +210,8 @@ def _own(argv: list[str]) -> None:
     if args.command == "judge":
         from raif_eval.harness.rejudge import rejudge
 
-        configure_judge(vars(args))
-        for path in rejudge(args.results_dir, args.tasks.split(",") if args.tasks else None):
+        for path in rejudge(args.results_dir, judge_from_flags(vars(args)), args.tasks.split(",") if args.tasks
+                            else None):
             print(f"wrote {path}")
     elif args.command == "report":
         from raif_eval.reports.build import compare_runs, write_report
@@ -240,15 +245,17 @@ def _own(argv: list[str]) -> None:
 def add_judge_flags(parser: argparse.ArgumentParser) -> None:
     for name in JUDGE_FLAGS:
         parser.add_argument(f"--judge_{name}", default=None, metavar="VALUE")
+    for name in JUDGE_SWITCHES:
+        parser.add_argument(f"--judge_{name}", action="store_true", default=None)
 
 
-def configure_judge(values: dict) -> None:
-    """The judge flags (falling back to the RAIF_JUDGE_* variables) become this process's judge, read by the
-    judge filter, the start-up check and re-judging alike. The key never reaches lm-eval's config, results or
-    logs."""
-    from raif_eval.judge import config
+def judge_from_flags(values: dict):
+    """The run's judge: the judge flags, falling back to the RAIF_JUDGE_* variables, resolved once (a bad value is
+    one line, exit 2). It is handed to the evaluation's judge pool; the key never reaches lm-eval's config, results
+    or logs."""
+    from raif_eval.judge.config import JudgeConfig
 
-    config.configure({name: values.get(f"judge_{name}") for name in JUDGE_FLAGS})
+    return JudgeConfig.from_env(**{name: values.get(f"judge_{name}") for name in (*JUDGE_FLAGS, *JUDGE_SWITCHES)})
 
 
 def task_options_help() -> str:
@@ -357,6 +364,10 @@ def _harness(argv: list[str]) -> None:
     judge_values = {}
     for name in JUDGE_FLAGS:
         judge_values[f"judge_{name}"], argv = pop_flag(argv, f"--judge_{name}")
+    for name in JUDGE_SWITCHES:
+        flag = f"--judge_{name}"
+        judge_values[f"judge_{name}"] = True if flag in argv else None
+        argv = [a for a in argv if a != flag]
     argv, mode_values = _mode_flags(argv)
     shortest, argv = pop_flag(argv, "--shortest")
     if shortest is not None:
@@ -365,12 +376,10 @@ def _harness(argv: list[str]) -> None:
         if _has_flag(argv, "--limit", "-L", "--samples", "-E"):
             raise RaifError("--shortest chooses the documents itself: drop --limit / --samples")
         patch.select_shortest(int(shortest))
-    configure_judge(judge_values)
-    if argv[0] == "run" and not _has_flag(argv, "-h", "--help"):
+    running = argv[0] == "run" and not _has_flag(argv, "-h", "--help")
+    judge = judge_from_flags(judge_values) if running else None
+    if running:
         _check_run_inputs(argv)
-    from raif_eval.judge import config as judge_config
-
-    judge_config.configure_reasoner_key(mode_values["cot_model_api_key"])
     patch.after_task_check(_check_reasoner)
     if not _has_flag(argv, "--predict_only", "-x"):  # generation only: `raif-eval judge DIR` scores it later
         patch.after_task_check(_check_judge)
@@ -411,9 +420,15 @@ def _harness(argv: list[str]) -> None:
 
     from lm_eval.__main__ import cli_evaluate
 
+    from raif_eval.judge.runner import pool_scope
+
     sys.argv = ["raif-eval", *argv]
     started = time.time()
-    cli_evaluate()
+    if running:  # the run's judge (and reasoning model's key) as the evaluation's pool: its tasks judge through it
+        with pool_scope(judge, reasoner_api_key=mode_values["cot_model_api_key"]):
+            cli_evaluate()
+    else:
+        cli_evaluate()
     for note in _closing_notes:  # repeated under the results table, where it is read
         print(f"\nraif-eval: {note}", file=sys.stderr)
     output = pop_flag(argv, "--output_path", "-o")[0]
@@ -451,16 +466,16 @@ def _check_run_inputs(argv: list[str]) -> None:
 
 
 def _check_judge(loaded: dict) -> None:
-    """Judged tasks: check the judge endpoint now (one tiny request), before any generation, and record which
-    judge scored them in their config (it lands in the results file)."""
+    """Judged tasks: check every judge endpoint now (one tiny request each), before any generation, and record
+    which judge scored them in their config (it lands in the results file)."""
     from raif_eval.harness.task import judged_tasks
-    from raif_eval.judge import config as judge_config
-    from raif_eval.judge.preflight import preflight
+    from raif_eval.judge.runner import active_pool
 
     tasks = judged_tasks(loaded)
-    if not tasks:
+    pool = active_pool()
+    if not tasks or pool is None:
         return
-    config = preflight(judge_config.active())
+    config = pool.check()
     info = config.describe()
     for task in tasks:
         task.config.metadata = {**(task.config.metadata or {}), "judge": info}
@@ -470,13 +485,18 @@ def _check_judge(loaded: dict) -> None:
 
 
 def _check_reasoner(loaded: dict) -> None:
-    """Two-model reasoning: check the reasoning model's endpoint now, before any model is loaded."""
-    from raif_eval.judge.preflight import preflight
+    """Two-model reasoning: check the reasoning model's endpoint now, before any model is loaded (once per
+    evaluation: the tasks find it checked)."""
     from raif_eval.judge.reasoner import config_from
+    from raif_eval.judge.runner import active_pool
 
-    configs = {config_from(task.config.metadata) for task in loaded.get("tasks", {}).values()} - {None}
+    pool = active_pool()
+    if pool is None:
+        return
+    configs = {config_from(task.config.metadata, pool.judge, pool.reasoner_api_key)
+               for task in loaded.get("tasks", {}).values()} - {None}
     for config in configs:
-        preflight(config)
+        pool.check(config)
 
 
 def _prepare_embedded_model(_loaded: dict) -> None:

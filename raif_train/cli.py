@@ -49,7 +49,8 @@ class RAIFScriptArguments:
 HARDWARE_ERRORS = ("bf16", "fp16", "gpu", "cuda")  # words of transformers' hardware checks
 
 
-def _reward_funcs(names: list[str]):
+def _reward_funcs(names: list[str], judge: Any = None):
+    """The reward functions ``names`` name; ``raif_judge_reward`` bound to ``judge`` (a JudgeConfig) when given."""
     import importlib
 
     from raif_train import rewards
@@ -62,7 +63,11 @@ def _reward_funcs(names: list[str]):
             except ImportError:
                 raise RaifError("raif_math_reward needs math-verify: pip install 'math-verify[antlr4_13_2]' (part of "
                                 "raif-eval's [train] extra)") from None
-        if hasattr(rewards, name):
+        if name == "raif_judge_reward" and judge is not None:
+            from raif_train.judge import YesNoJudge
+
+            funcs.append(rewards.judge_reward(YesNoJudge(judge)))
+        elif hasattr(rewards, name):
             funcs.append(getattr(rewards, name))
         elif "." in name:
             module, attr = name.rsplit(".", 1)
@@ -73,11 +78,11 @@ def _reward_funcs(names: list[str]):
     return funcs
 
 
-def _configure_judge(url: str | None, model: str | None) -> None:
+def _judge(url: str | None, model: str | None):
     """The judge of complex rows: these flags, else the RAIF_JUDGE_* variables (the embedded toy judge)."""
-    from raif_eval.judge import config
+    from raif_eval.judge.config import JudgeConfig
 
-    config.configure({"url": url, "model": model})
+    return JudgeConfig.from_env(url=url, model=model)
 
 
 def _model_path(name: str) -> str:
@@ -127,14 +132,15 @@ def grpo(argv: list[str]) -> None:
     from raif_train import data
     from raif_train.trainer import RAIFTrainer
 
-    _configure_judge(script.judge_url, script.judge_model)
+    judge = _judge(script.judge_url, script.judge_model)
     model_path = _model_path(model_args.model_name_or_path or "embedded")
     tokenizer = _tokenizer(model_path, "model_name_or_path")
     train = _train_dataset(script.train_files, tokenizer, script.max_train_samples)
     bc = data.load_expert(script.bc_files) if script.bc_files else None
     config.model_init_kwargs = {**(config.model_init_kwargs or {}), **({"dtype": model_args.dtype}
                                                                          if model_args.dtype else {})}
-    trainer = RAIFTrainer(model=model_path, processing_class=tokenizer, reward_funcs=_reward_funcs(script.reward_funcs),
+    trainer = RAIFTrainer(model=model_path, processing_class=tokenizer,
+                          reward_funcs=_reward_funcs(script.reward_funcs, judge),
                           args=config, train_dataset=train, bc_dataset=bc)
     trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)
     trainer.save_model(config.output_dir)
@@ -291,8 +297,9 @@ def synth(argv: list[str]) -> None:
     args = parser.parse_args(argv)
 
     from raif_eval.judge.config import JudgeConfig
-    from raif_eval.judge.preflight import preflight
+    from raif_eval.judge.runner import check_endpoints
     from raif_train import bank
+    from raif_train.judge import YesNoJudge
 
     _check_synth(args)
     bank.use(args.bank)
@@ -301,16 +308,17 @@ def synth(argv: list[str]) -> None:
                                       args.languages.split(","))
     except ValueError as exc:  # a saved dataset's rows without instruction text
         raise RaifError(f"--seeds {exc}; name the instruction field with --field") from None
-    _configure_judge(args.judge_url, args.judge_model)
-    llm_config = preflight(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url else None
-    reference = preflight(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved()) \
-        if args.reference_url else None
+    judge = YesNoJudge(_judge(args.judge_url, args.judge_model))
+    llm_config = (check_endpoints(JudgeConfig(url=args.llm_url, model=args.llm_model).resolved()) if args.llm_url
+                  else None)
+    reference = (check_endpoints(JudgeConfig(url=args.reference_url, model=args.reference_model).resolved())
+                 if args.reference_url else None)
     tokenizer = None
     if args.tokenizer.lower() != "none":
         tokenizer = _tokenizer(_model_path(args.tokenizer), "--tokenizer")
     records = synthesis.synthesize(chosen, args.seed, tuple(args.kinds.split(",")), args.max_depth, args.rules,
                                    args.questions, tokenizer, llm_config, reference, args.min_reference,
-                                   args.max_reference)
+                                   args.max_reference, judge)
     print(f"wrote {len(records)} records from {len(chosen)} seeds to {synthesis.write(records, args.out)}")
 
 

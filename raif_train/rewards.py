@@ -232,39 +232,62 @@ def _target(value: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- judge rewards
 
 
-async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
-                            target: list[Any] | None = None, template: list[str] | None = None,
-                            raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
-                            raif_compat: list[dict] | None = None, log_metric: Any = None,
-                            **_columns: Any) -> list[float | None]:
-    """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request per
-    scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any (rows
-    made by ``raif-train synth``; checked in code, as in ``raif_ifeval_reward``), partial credit over all of them.
-    None for other rows.
+def judge_reward(judge: Any = None) -> Any:
+    """``raif_judge_reward`` bound to ``judge`` (a :class:`raif_train.judge.YesNoJudge`; None: one that reads
+    ``RAIF_JUDGE_*`` at each call). ``raif-train grpo`` binds the recipe's judge; the bound judge is the reward's
+    ``judge`` attribute."""
 
-    The judge is raif-eval's: any OpenAI-compatible endpoint (``raif-train``'s ``judge_url``/``judge_model``, else
-    ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``; default: the embedded toy judge), concurrent, retried and cached. All
-    questions of the batch are asked at once; trl runs this coroutine alongside the other reward functions. The
-    verdict is RAIF's forced choice where the endpoint returns log-probabilities (see :mod:`raif_train.judge`).
-    A request that fails for good counts as NO; the share of such requests is logged as ``judge/failed`` (and
-    warned about), never silently.
-    """
-    from raif_train import judge
+    async def raif_judge_reward(prompts: list[Any], completions: list[Any], task: list[str] | None = None,
+                                target: list[Any] | None = None, template: list[str] | None = None,
+                                raif_wocot: list[bool] | None = None, raif_uid: list[str] | None = None,
+                                raif_compat: list[dict] | None = None, log_metric: Any = None,
+                                **_columns: Any) -> list[float | None]:
+        """``R_ans`` of judge-constrained rows (``task`` starting with ``complex``): gate, one YES/NO judge request
+        per scoring question (the judge never sees the reasoning), plus the row's rule constraints when it has any
+        (rows made by ``raif-train synth``; checked in code, as in ``raif_ifeval_reward``), partial credit over all
+        of them. None for other rows.
 
-    rows = _rows("complex", prompts, completions, task, target, template, raif_wocot, raif_uid, raif_compat)
-    asks = []
-    for row in rows:
-        if row is not None and row.answer is not None:
-            instruction = prompt_text.judge_instruction(row.prompt)
-            asks.append((row.index, [judge.messages(instruction, row.answer, q)
-                                     for q in row.spec["scoring_questions"]]))
-    verdicts, failed = await judge.ask_all(asks)
-    asked = sum(len(conversations) for _, conversations in asks)
-    if asked and log_metric is not None:
-        log_metric("judge/failed", failed / asked)
-    if failed:
-        log.warning("raif_judge_reward: %d of %d judge requests failed and count as NO", failed, asked)
-    return _settle(rows, verdicts)
+        The judge is raif-eval's: any OpenAI-compatible endpoint (the one bound by ``raif-train``'s
+        ``judge_url``/``judge_model``, else ``RAIF_JUDGE_URL``/``RAIF_JUDGE_MODEL``; default: the embedded toy
+        judge), concurrent, retried and cached. All questions of the batch are asked at once; trl runs this
+        coroutine alongside the other reward functions. The verdict is RAIF's forced choice where the endpoint
+        returns log-probabilities (see :mod:`raif_train.judge`). A request that fails for good counts as NO; the
+        share of such requests is logged as ``judge/failed`` (and warned about), never silently.
+        """
+        from raif_train import judge as yes_no
+
+        rows = _rows("complex", prompts, completions, task, target, template, raif_wocot, raif_uid, raif_compat)
+        asks = []
+        for row in rows:
+            if row is not None and row.answer is not None:
+                instruction = prompt_text.judge_instruction(row.prompt)
+                asks.append((row.index, [yes_no.messages(instruction, row.answer, q)
+                                         for q in row.spec["scoring_questions"]]))
+        verdicts, failed = await judge_of(raif_judge_reward).ask_all(asks)
+        asked = sum(len(conversations) for _, conversations in asks)
+        if asked and log_metric is not None:
+            log_metric("judge/failed", failed / asked)
+        if failed:
+            log.warning("raif_judge_reward: %d of %d judge requests failed and count as NO", failed, asked)
+        return _settle(rows, verdicts)
+
+    raif_judge_reward.judge = judge
+    return raif_judge_reward
+
+
+def judge_of(reward: Any) -> Any:
+    """The :class:`~raif_train.judge.YesNoJudge` a judge reward asks (made on first use for an unbound one); None
+    for a reward without a judge."""
+    if not hasattr(reward, "judge"):
+        return None
+    if reward.judge is None:
+        from raif_train.judge import YesNoJudge
+
+        reward.judge = YesNoJudge()
+    return reward.judge
+
+
+raif_judge_reward = judge_reward()
 
 
 # ---------------------------------------------------------------------------------------------- maths rewards
@@ -329,4 +352,4 @@ def ifeval_reward(prompts: list[Any], completions: list[Any], raw: list[str] | N
 
 
 __all__ = ["OUTCOMES", "Outcome", "format_ok", "extract", "gated_answer", "shape", "raif_format_reward",
-           "raif_ifeval_reward", "raif_judge_reward", "raif_math_reward", "ifeval_reward"]
+           "raif_ifeval_reward", "raif_judge_reward", "judge_reward", "judge_of", "raif_math_reward", "ifeval_reward"]

@@ -294,10 +294,11 @@ def rewrite_all(records: list[dict[str, Any]], config) -> None:
 
 
 def quality_check(records: list[dict[str, Any]], config, min_reference: float = 0.0,
-                  max_reference: float = 1.0) -> list[dict[str, Any]]:
-    """Reference answers without reasoning, scored by the shared verifiers and the judge; keep by fraction met."""
+                  max_reference: float = 1.0, judge: Any = None) -> list[dict[str, Any]]:
+    """Reference answers without reasoning, scored by the shared verifiers and ``judge`` (a
+    :class:`~raif_train.judge.YesNoJudge`; None: the ``RAIF_JUDGE_*`` variables'); keep by fraction met."""
     from raif_eval.judge.runner import run_sync
-    from raif_train import judge
+    from raif_train import judge as yes_no
 
     replies = complete_all(config, [([{"role": "user", "content": r["instruction"]}], {"temperature": 0})
                                     for r in records], desc="reference answers")
@@ -305,7 +306,8 @@ def quality_check(records: list[dict[str, Any]], config, min_reference: float = 
     for i, (rec, reply) in enumerate(zip(records, replies)):
         questions = rec["target"].get("scoring_questions") or []
         if reply.text is not None and questions:
-            asks.append((i, [judge.messages(rec["instruction"], reply.text, q) for q in questions]))
+            asks.append((i, [yes_no.messages(rec["instruction"], reply.text, q) for q in questions]))
+    judge = judge if judge is not None else yes_no.YesNoJudge()
     verdicts, _failed = run_sync(judge.ask_all(asks))
     kept = []
     for i, (rec, reply) in enumerate(zip(records, replies)):
@@ -335,12 +337,12 @@ def finish(rec: dict[str, Any], tokenizer: Any = None) -> dict[str, Any]:
 
 def synthesize(seeds: list[Seed], random_seed: int = 0, kinds=KINDS, max_depth: int = 2, n_rules: int = 2,
                n_questions: int = 1, tokenizer: Any = None, llm=None, reference=None, min_reference: float = 0.0,
-               max_reference: float = 1.0) -> list[dict[str, Any]]:
+               max_reference: float = 1.0, judge: Any = None) -> list[dict[str, Any]]:
     records = [record(s, random_seed, kinds, max_depth, n_rules, n_questions) for s in seeds]
     if llm is not None:
         rewrite_all(records, llm)
     if reference is not None:
-        records = quality_check(records, reference, min_reference, max_reference)
+        records = quality_check(records, reference, min_reference, max_reference, judge)
     return [finish(r, tokenizer) for r in records]
 
 

@@ -56,8 +56,6 @@ from typing import Any
 import torch
 from trl import GRPOConfig, GRPOTrainer
 
-from raif_eval.judge import config as judge_config
-from raif_train import judge
 from raif_train import prompts as prompt_text
 from raif_train import rewards
 
@@ -122,10 +120,11 @@ class RAIFConfig(GRPOConfig):
 class RAIFTrainer(GRPOTrainer):
     def __init__(self, *args: Any, bc_dataset: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.args.judge_uses_actor_template and judge_config.active().embedded:
-            raise ValueError("judge_uses_actor_template sends raw prompts to /v1/completions, which the embedded "
-                             "judge does not serve: set judge_url to an OpenAI-compatible server (vllm serve)")
-        judge.use_actor_template(self.processing_class if self.args.judge_uses_actor_template else None)
+        for yes_no in filter(None, map(rewards.judge_of, self.reward_funcs)):  # the judge rewards' own judges
+            if self.args.judge_uses_actor_template and yes_no.embedded:
+                raise ValueError("judge_uses_actor_template sends raw prompts to /v1/completions, which the embedded "
+                                 "judge does not serve: set judge_url to an OpenAI-compatible server (vllm serve)")
+            yes_no.use_actor_template(self.processing_class if self.args.judge_uses_actor_template else None)
         self._bc_iter = None
         if self.args.bc_coef:
             if bc_dataset is None:

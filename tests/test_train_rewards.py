@@ -228,16 +228,15 @@ def test_failed_judge_requests_are_counted_and_logged(monkeypatch, caplog):
     from raif_eval.judge.client import Reply
     from raif_train import judge
 
-    async def replies(config, requests, *args, **kwargs):
+    async def replies(self, requests):
         return [Reply("YES"), Reply(None, error="gave up"), Reply("YES"), Reply(None, error="gave up")][:len(requests)]
 
-    monkeypatch.setattr(judge, "complete_many", replies)
-    monkeypatch.setattr(judge, "preflight", lambda config: config)
+    monkeypatch.setattr(judge.YesNoJudge, "_complete", replies)
     target = json.dumps({"scoring_questions": ["A?", "B?"]})
     logged = []
-    out = asyncio.run(rewards.raif_judge_reward([QWEN, QWEN], ["t</think><answer>x</answer>"] * 2,
-                                                task=["complex"] * 2, target=[target] * 2,
-                                                log_metric=lambda name, value: logged.append((name, value))))
+    reward = rewards.judge_reward(judge.YesNoJudge())
+    out = asyncio.run(reward([QWEN, QWEN], ["t</think><answer>x</answer>"] * 2, task=["complex"] * 2,
+                             target=[target] * 2, log_metric=lambda name, value: logged.append((name, value))))
     assert out == [pytest.approx(0.5), pytest.approx(0.5)]  # a failed request is a NO
     assert logged == [("judge/failed", 0.5)]
     assert "2 of 4 judge requests failed" in caplog.text
@@ -245,6 +244,7 @@ def test_failed_judge_requests_are_counted_and_logged(monkeypatch, caplog):
 
 def test_judge_prompt_in_the_actors_template_goes_to_completions(tmp_path, monkeypatch):
     """judge_uses_actor_template: the conversation rendered with the policy's template, sent as a raw prompt."""
+    from raif_eval.judge.config import JudgeConfig
     from raif_eval.judge.server import ChatHandler, ChatServer
     from raif_train import judge
 
@@ -268,14 +268,13 @@ def test_judge_prompt_in_the_actors_template_goes_to_completions(tmp_path, monke
     server = ChatServer(lambda body: None, ["m"])
     server.RequestHandlerClass = Handler
     server.start()
-    monkeypatch.setenv("RAIF_JUDGE_URL", server.url)
-    monkeypatch.setenv("RAIF_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
-    judge.use_actor_template(Template())
+    config = JudgeConfig(url=server.url, model="m", cache=str(tmp_path / "cache.sqlite"))
+    reward = rewards.judge_reward(judge.YesNoJudge(config, actor_tokenizer=Template()))
     try:
-        out = asyncio.run(rewards.raif_judge_reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
-                                                    target=[json.dumps({"scoring_questions": ["Q?"]})]))
+        out = asyncio.run(reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
+                                 target=[json.dumps({"scoring_questions": ["Q?"]})]))
     finally:
-        judge.use_actor_template(None)
+        reward.judge.close()
         server.stop()
     assert out == [2.0]  # YES by log-probability
     path, body = seen[-1]
@@ -371,13 +370,14 @@ def test_judge_endpoint_refusing_logprobs_falls_back_to_greedy_and_bad_logprobs_
     monkeypatch.setenv("RAIF_JUDGE_URL", server.url)
     monkeypatch.setenv("RAIF_JUDGE_MAX_RETRIES", "1")
     monkeypatch.setenv("RAIF_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
-    monkeypatch.setattr(judge, "_no_logprobs", False)
+    reward = rewards.judge_reward(judge.YesNoJudge())  # the variables' judge, as the module's reward
     try:
-        out = asyncio.run(rewards.raif_judge_reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
-                                                    target=[json.dumps({"scoring_questions": ["Q?"]})]))
+        out = asyncio.run(reward([QWEN], ["t</think><answer>x</answer>"], task=["complex"],
+                                 target=[json.dumps({"scoring_questions": ["Q?"]})]))
     finally:
+        reward.judge.close()
         server.stop()
-    assert judge._no_logprobs
+    assert reward.judge.no_logprobs and not rewards.judge_of(rewards.raif_judge_reward).no_logprobs
     assert out == [2.0]
 
 

@@ -63,7 +63,7 @@ def scripted_reward(prompts, completions, task, raif_uid, raif_wocot, raif_compa
     return out
 
 
-def make_trainer(tiny, tmp_path, **overrides):
+def make_trainer(tiny, tmp_path, reward_funcs=(scripted_reward,), **overrides):
     path, tokenizer = tiny
     rows = [{"prompt": raif_prompts.build_prompt(tokenizer, f"Write about topic {name}."), "task": "ifeval",
              "target": json.dumps({"instruction_id_list": ["keywords:existence"], "kwargs": [{"keywords": ["a"]}]})}
@@ -74,7 +74,7 @@ def make_trainer(tiny, tmp_path, **overrides):
     settings.update(overrides)
     bc = overrides.pop("bc_dataset", None)
     settings.pop("bc_dataset", None)
-    trainer = RAIFTrainer(model=path, processing_class=tokenizer, reward_funcs=[scripted_reward],
+    trainer = RAIFTrainer(model=path, processing_class=tokenizer, reward_funcs=list(reward_funcs),
                           args=RAIFConfig(**settings), train_dataset=datasets.Dataset.from_list(rows), bc_dataset=bc)
     trainer.current_gradient_accumulation_steps = settings.get("gradient_accumulation_steps", 1)  # the loop sets it
     return trainer, rows
@@ -328,12 +328,16 @@ def test_a_contrast_without_no_reasoning_slots_is_refused():
                contrast_mode="offline_ref")
 
 
-def test_the_actor_template_switch_needs_a_completions_endpoint(tiny, tmp_path):
-    from raif_eval.judge import config as judge_config
+def test_the_actor_template_switch_needs_a_completions_endpoint(tiny, tmp_path, monkeypatch):
+    from raif_eval.judge.config import JudgeConfig
+    from raif_train.judge import YesNoJudge
 
-    judge_config.configure({"url": "embedded", "model": None})
-    try:
-        with pytest.raises(ValueError, match="embedded judge does not serve"):
-            make_trainer(tiny, tmp_path, judge_uses_actor_template=True)
-    finally:
-        judge_config.configure(None)
+    embedded = rewards.judge_reward(YesNoJudge(JudgeConfig.from_env(url="embedded")))
+    with pytest.raises(ValueError, match="embedded judge does not serve"):
+        make_trainer(tiny, tmp_path, (scripted_reward, embedded), judge_uses_actor_template=True)
+    monkeypatch.setenv("RAIF_JUDGE_URL", "embedded")  # the module's reward reads the variables
+    with pytest.raises(ValueError, match="embedded judge does not serve"):
+        make_trainer(tiny, tmp_path, (scripted_reward, rewards.raif_judge_reward), judge_uses_actor_template=True)
+    remote = rewards.judge_reward(YesNoJudge(JudgeConfig(url="http://127.0.0.1:9/v1", model="m")))
+    trainer, _ = make_trainer(tiny, tmp_path, (scripted_reward, remote), judge_uses_actor_template=True)
+    assert remote.judge.actor_tokenizer is trainer.processing_class  # RAIF's switch reaches the reward's judge

@@ -18,11 +18,10 @@ from lm_eval.api.registry import register_filter
 from raif_eval import benchmarks
 from raif_eval.core import Judged, Transcript
 from raif_eval.core.answers import UNCLOSED_CHOICES, extract_answer
-from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, doc_record
-from raif_eval.judge import config as judge_config
-from raif_eval.judge.preflight import preflight
+from raif_eval.core.benchmark import ANSWER_EXTRACTIONS, Benchmark, Settings, doc_record
 from raif_eval.core.judging import judge_profile
-from raif_eval.judge.runner import Batch, active_pool, pool_scope
+from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge.runner import Batch, JudgePool, active_pool, pool_scope
 
 log = logging.getLogger(__name__)
 
@@ -60,39 +59,41 @@ class StripThinkFilter(Filter):
         return out
 
 
+def judge_key(benchmark: Benchmark, settings: Settings) -> tuple[str, str]:
+    """What defines a task's judging, under which its batch is found in the evaluation's pool: lm-eval makes a new
+    filter object for each application, and the task records the batch's endpoints afterwards."""
+    return benchmark.key, json.dumps(settings, sort_keys=True, default=str)
+
+
 @register_filter("raif_judge")
 class JudgeFilter(Filter):
-    """Judges with the active judge configuration (:func:`raif_eval.judge.config.active`); ``deferred`` (lm-eval's
-    ``predict_only``) only records the answers, for ``raif-eval judge`` to score later.
+    """Judges with the evaluation's judge: the judge of its pool (:func:`raif_eval.judge.runner.pool_scope`; outside
+    one, the ``RAIF_JUDGE_*`` variables'). ``deferred`` (lm-eval's ``predict_only``) only records the answers, for
+    ``raif-eval judge`` to score later. ``settings`` are the task's, resolved when the task was built.
 
-    In an evaluation's judge pool (:func:`raif_eval.judge.runner.pool_scope`) the task's documents form one
-    batch, which :meth:`prefetch` fills while the model is still generating; :meth:`apply` then collects it."""
+    In the evaluation's pool the task's documents form one batch, which :meth:`prefetch` fills while the model is
+    still generating; :meth:`apply` then collects it."""
 
     def __init__(self, benchmark: str, profile: str = "official", deferred: bool = False,
-                 settings: dict | None = None, **kwargs) -> None:
-        self.benchmark, self.profile_name, self.deferred = benchmarks.get(benchmark), profile, deferred
-        self.settings = self.benchmark.settings(settings)  # the task's protocol and options
+                 settings: Settings | None = None, **kwargs) -> None:
+        self.benchmark, self.deferred = benchmarks.get(benchmark), deferred
+        self.settings = settings if settings is not None else self.benchmark.settings({})
+        self.profile = judge_profile(self.benchmark.key, profile)
         super().__init__(**kwargs)
 
-    def _pool_batch(self) -> Batch | None:
-        """This task's batch in the active pool (None outside one). lm-eval makes a new filter object for each
-        application, so the batch is found again by what defines the judging."""
-        pool = active_pool()
-        if pool is None:
-            return None
-        key = (self.benchmark.key, self.profile_name, json.dumps(self.settings, sort_keys=True, default=str))
-        return pool.batch(self.benchmark.judge_program(self.settings),
-                          judge_profile(self.benchmark.key, self.profile_name), preflight(judge_config.active()),
-                          self.settings.get("paper_judge_tokenizer"), key=key)
+    def _batch(self, pool: JudgePool) -> Batch:
+        return pool.batch(self.benchmark.judge_program(self.settings), self.profile, pool.check(),
+                          self.settings.get("paper_judge_tokenizer"), key=judge_key(self.benchmark, self.settings))
 
     def prefetch(self, doc: dict, answer: str) -> None:
         """Start judging one document's answer now (judging while generating); never raises."""
-        if self.deferred:
+        pool = active_pool()
+        if self.deferred or pool is None:
             return
         try:
-            batch = self._pool_batch()
+            batch = self._batch(pool)
             # the embedded judge runs on the CPU that generates: judging alongside would only slow both down
-            if batch is not None and batch.fatal is None and not batch.config.embedded:
+            if batch.fatal is None and not batch.config.embedded:
                 batch.submit(doc_record(doc), answer)
         except Exception:  # noqa: BLE001 — apply() judges it and records what went wrong
             log.debug("prefetch failed", exc_info=True)
@@ -105,12 +106,12 @@ class JudgeFilter(Filter):
         if self.settings["protocol"] != "official" and not self.settings.get("paper_judge_tokenizer"):
             log.warning("%s: the judge's token budgets use raif-eval's approximate count; name RAIF's tokenizers "
                         "with --metadata '{\"paper_judge_tokenizer\": \"Qwen/Qwen2.5-7B-Instruct,...\"}'", key)
-        config: judge_config.JudgeConfig | None = None
+        config: JudgeConfig | None = None
         try:
-            config = preflight(judge_config.active())
-            items = [(doc_record(d), a) for d, a in zip(docs, answers)]
-            with pool_scope():  # the evaluation's pool (with what was prefetched), else one for this task
-                run = self._pool_batch().results(items, desc=f"judging {key}")
+            with pool_scope() as pool:  # the evaluation's pool (with what was prefetched), else one for this task
+                config = pool.check()
+                items = [(doc_record(d), a) for d, a in zip(docs, answers)]
+                run = self._batch(pool).results(items, desc=f"judging {key}")
             results, fatal = run.results, run.fatal
             log.info("%s judge: %s", key, run.usage.as_dict())
         except Exception as exc:  # noqa: BLE001 — see the module docstring
@@ -120,7 +121,7 @@ class JudgeFilter(Filter):
             log.error("%s: judging stopped (%s); %d of %d documents have no verdicts. Fix the judge and rerun: "
                       "cached verdicts are reused.", key, fatal, sum(r.verdicts is None for r in results),
                       len(results))
-        info = {"profile": self.profile_name, "protocol": self.settings["protocol"],
+        info = {"profile": self.profile.name, "protocol": self.settings["protocol"],
                 **(config.describe() if config else {})}
         if config is not None and config.embedded:
             log.warning(info["note"])

@@ -53,9 +53,11 @@ def shortest_documents(tasks: dict, n: int) -> dict[str, list[int]]:
 def after_task_check(fn: Callable[[dict], None]) -> None:
     """Run ``fn(loaded_tasks)`` once the tasks are known to be valid, before the model is created.
 
-    ``loaded_tasks`` is what ``TaskManager.load`` returned (``{"tasks": {name: Task}, "groups": …}``).
+    ``loaded_tasks`` is what ``TaskManager.load`` returned (``{"tasks": {name: Task}, "groups": …}``). A function
+    registered again (a second run in the process) runs once.
     """
-    _after_task_check.append(fn)
+    if fn not in _after_task_check:
+        _after_task_check.append(fn)
 
 
 def include_paths(include_path) -> list[str | Path]:
@@ -245,9 +247,10 @@ def judge_across_tasks() -> None:
     evaluate = evaluator.evaluate
 
     def pooled_evaluate(lm, task_dict, *args, **kwargs):
-        if os.environ.get("RAIF_JUDGE_POOL") == "0":  # task by task, after all generation (the old path)
+        # task by task, after all generation (the old path); and nothing to open for a run without judging
+        if os.environ.get("RAIF_JUDGE_POOL") == "0" or not _judged_tasks(task_dict):
             return evaluate(lm, task_dict, *args, **kwargs)
-        with pool_scope(), streaming_judge(lm, task_dict):
+        with pool_scope(), streaming_judge(lm, task_dict):  # the caller's pool (its judge), else the variables'
             return evaluate(lm, task_dict, *args, **kwargs)
 
     functools.update_wrapper(pooled_evaluate, evaluate)
@@ -260,10 +263,7 @@ def streaming_judge(lm, task_dict):
     """While ``lm`` generates, hand each finished generation of a judged task to its judge (through the backend's
     per-response cache hook, which lm-eval's hf, vllm and API backends call as each response is done; the rest
     are handed over when ``generate_until`` returns)."""
-    from raif_eval.harness.task import RaifTask
-
-    tasks = {name: task for name, task in (task_dict.get("tasks") or {}).items()
-             if isinstance(task, RaifTask) and task.benchmark.judged}
+    tasks = _judged_tasks(task_dict)
     if not tasks or not hasattr(lm, "generate_until"):
         yield
         return
@@ -293,6 +293,13 @@ def streaming_judge(lm, task_dict):
         yield
     finally:
         del lm.generate_until
+
+
+def _judged_tasks(task_dict) -> dict:
+    from raif_eval.harness.task import RaifTask
+
+    return {name: task for name, task in (task_dict.get("tasks") or {}).items()
+            if isinstance(task, RaifTask) and task.benchmark.judged}
 
 
 class _Feed:

@@ -14,13 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from raif_eval import benchmarks
 from raif_eval.core import Judged
 from raif_eval.core.answers import THINK_CLOSE, THINK_OPEN, raif_answer
 from raif_eval.errors import RaifError
 from raif_eval.harness.patch import include_paths, judge_across_tasks, lean_evaluator, quiet_console
-from raif_eval.judge import config as judge_config
-from raif_eval.judge.preflight import preflight
+from raif_eval.judge.config import JudgeConfig
+from raif_eval.judge.runner import pool_scope
 from raif_eval.jsonio import read_json, read_jsonl
 from raif_eval.results import latest_results, samples_path, task_options
 
@@ -38,19 +37,24 @@ def _samples(results_path: Path, task: str) -> list[dict[str, Any]]:
     return samples
 
 
-def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path]:
-    """Re-score every run below ``output_dir``; returns the new results files."""
+def rejudge(output_dir: str | Path, judge: JudgeConfig, tasks: list[str] | None = None) -> list[Path]:
+    """Re-score every run below ``output_dir`` with ``judge`` (in its own pool: a process may have judged the runs
+    with another); returns the new results files."""
+    quiet_console()
+    judge_across_tasks()  # every task's samples to the judge at once, through one pool
+    lean_evaluator()
+    with pool_scope(judge) as pool:
+        return _rejudge(Path(output_dir), pool.check(), tasks)
+
+
+def _rejudge(output_dir: Path, judge: JudgeConfig, tasks: list[str] | None) -> list[Path]:
     import lm_eval
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
-    quiet_console()
-    judge_across_tasks()  # every task's samples to the judge at once, through one pool
-    lean_evaluator()
-    judge = preflight(judge_config.active())
     written: list[Path] = []
     asked_for: list[tuple[Path, list[str]]] = []  # runs without any of --tasks
-    for results_path in latest_results(Path(output_dir)):
+    for results_path in latest_results(output_dir):
         old = read_json(results_path, "an lm-eval results file")
         if not isinstance(old.get("configs"), dict):
             raise RaifError(f"{results_path} is not an lm-eval results file (it has no task configs)")
@@ -75,9 +79,7 @@ def rejudge(output_dir: str | Path, tasks: list[str] | None = None) -> list[Path
                 tasks=_task_names(old, leaf_tasks, manager), samples=selection, task_manager=manager,
                 log_samples=True, apply_chat_template=True,  # multi-turn tasks build chat turns; replay ignores them
             )
-        for name, config in out["configs"].items():
-            if _judged(config):
-                config["metadata"] = {**config.get("metadata", {}), "judge": judge.describe()}
+        for name, config in out["configs"].items():  # each judged task recorded its judge and endpoints
             chosen = ((old["configs"].get(name) or {}).get("metadata") or {}).get("raif_selection")
             if chosen is not None:  # how the run chose its documents (--shortest) stays on record
                 config["metadata"] = {**config.get("metadata", {}), "raif_selection": chosen}
@@ -118,11 +120,6 @@ def replay_row(task: str, sample: dict[str, Any]) -> dict[str, Any]:
     if raif_answer(content)[0] == answer != raif_answer(raw)[0]:
         row.update(response=content, reasoning=head[len(THINK_OPEN) + 1:])
     return row
-
-
-def _judged(config: dict[str, Any]) -> bool:
-    key = (config.get("metadata") or {}).get("benchmark")
-    return key in benchmarks.BENCHMARKS and benchmarks.BENCHMARKS[key].judged
 
 
 def _task_names(old: dict[str, Any], leaf_tasks: list[str], manager) -> list[str]:

@@ -36,9 +36,9 @@ from raif_eval.core.benchmark import Settings
 from raif_eval.core.scoring import TASK_METRICS, SampleScorer
 from raif_eval.core.tables import FILTER
 from raif_eval.errors import RaifError
-from raif_eval.harness.filters import JudgeFilter, StripThinkFilter
-from raif_eval.judge.preflight import preflight
+from raif_eval.harness.filters import JudgeFilter, StripThinkFilter, judge_key
 from raif_eval.judge import reasoner
+from raif_eval.judge.runner import pool_scope
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class RaifTask(ConfigurableTask):
         self._reasoning: dict[str, str] = {}  # dialogue (JSON) -> the reasoning model's reasoning
         self._system_instruction: str | None = None  # lm-eval's --system_instruction, for the generation budget
         self._prefetch_steps: list | None = None  # the raif pipeline's filter objects, for prefetch_judge
+        self._deferred = False  # predict_only: the judge step only records the answers
 
     def doc_to_target(self, doc: dict, doc_to_target: Any = None) -> Any:
         """Our tasks have no target (``doc_to_target: ""``): lm-eval would compile "" as a Jinja template for
@@ -125,6 +126,7 @@ class RaifTask(ConfigurableTask):
         super().override_metric(metric_name)
         self._prefetch_steps = None
         if metric_name == "bypass" and self.benchmark.judged:
+            self._deferred = True
             self.config.filter_list = [
                 {**p, "filter": [{**s, "deferred": True} if s["function"] == "raif_judge" else s for s in p["filter"]]}
                 for p in self.config.filter_list]
@@ -205,18 +207,34 @@ class RaifTask(ConfigurableTask):
     def build_all_requests(self, *, limit=None, samples=None, rank=0, world_size=1, system_instruction=None,
                            **kwargs) -> None:
         self._system_instruction = system_instruction
-        config = reasoner.config_from(self.config.metadata)
-        if config is not None:  # the reasoning model thinks about every document before any is built
-            config = preflight(config)  # checked once per process; fills in the model an endpoint serves alone
-            docs = [doc for _, doc in self.doc_iterator(rank=rank, limit=limit, samples=samples,
-                                                        world_size=world_size)]
-            dialogues = [self.dialogue(doc, system_instruction) for doc in docs]
-            thoughts = reasoner.think_all([_turns(s, m) for s, m in dialogues], config,
-                                          reasoner.params_from(self.config.metadata),
-                                          desc=f"{config.model} thinking ({self.config.task})")
+        if reasoner.wanted(self.config.metadata):  # the reasoning model thinks about every document first
+            with pool_scope() as pool:  # the evaluation's (its reasoning endpoint checked once), else its own
+                config = pool.check(reasoner.config_from(self.config.metadata, pool.judge, pool.reasoner_api_key))
+                docs = [doc for _, doc in self.doc_iterator(rank=rank, limit=limit, samples=samples,
+                                                            world_size=world_size)]
+                dialogues = [self.dialogue(doc, system_instruction) for doc in docs]
+                thoughts = reasoner.think_all([_turns(s, m) for s, m in dialogues], config,
+                                              reasoner.params_from(self.config.metadata),
+                                              desc=f"{config.model} thinking ({self.config.task})")
             self._reasoning = {_key(s, m): t.reasoning for (s, m), t in zip(dialogues, thoughts)}
         super().build_all_requests(limit=limit, samples=samples, rank=rank, world_size=world_size,
                                    system_instruction=system_instruction, **kwargs)
+
+    def apply_filters(self) -> Any:
+        """lm-eval's filters, the judge step inside the evaluation's judge pool (else one of the task's own); then
+        the judge that scored the task, and how many requests each of its endpoints answered, into the task's
+        metadata (the results' ``configs``)."""
+        if not self.benchmark.judged or self._deferred:
+            return super().apply_filters()
+        with pool_scope() as pool:
+            applied = super().apply_filters()
+            batch = pool.find_batch(judge_key(self.benchmark, self.settings))
+            if batch is not None:
+                metadata = self.config.metadata or {}
+                self.config.metadata = {**metadata, "judge": {**(metadata.get("judge") or {}),
+                                                              **batch.config.describe(),
+                                                              "endpoints": batch.endpoints()}}
+        return applied
 
 
 def _turns(system: str, messages: list[dict[str, str]]) -> list[dict[str, str]]:

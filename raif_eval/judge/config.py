@@ -1,22 +1,25 @@
 """Judge endpoint configuration: flags of ``raif-eval run``/``raif-eval judge`` or the same names as env vars.
 
-The command line builds one :class:`JudgeConfig` from its flags (falling back to the variables) and makes it the
-process's judge with :func:`configure`; the judge filter, the start-up check and re-judging all read
-:func:`active`. Without a configured judge (plain ``lm_eval``, the Python API) :func:`active` reads the
-variables.
+A :class:`JudgeConfig` is a value: the command line resolves one from its flags (falling back to the variables)
+and hands it to the evaluation's judge pool (:func:`raif_eval.judge.runner.pool_scope`), from which the judge
+filter, re-judging and the start-up check take it; ``raif_train`` builds its own and passes it to its rewards.
+Plain ``lm_eval`` and the Python API read the variables once per evaluation. Nothing keeps a judge in a module.
 
 | flag | env var | default |
 | --- | --- | --- |
 | ``--judge_url`` | ``RAIF_JUDGE_URL`` | ``embedded`` (the in-process toy judge) |
-| ``--judge_model`` | ``RAIF_JUDGE_MODEL`` | the preset's model, else the only model the endpoint serves |
+| ``--judge_model`` | ``RAIF_JUDGE_MODEL`` | the preset's model, else the only model the endpoints serve |
 | ``--judge_api_key`` | ``RAIF_JUDGE_API_KEY``, then ``OPENAI_API_KEY`` | none (loopback endpoints need none) |
-| ``--judge_concurrency`` | ``RAIF_JUDGE_CONCURRENCY`` | 32 |
+| ``--judge_concurrency`` | ``RAIF_JUDGE_CONCURRENCY`` | 32 requests in flight *per endpoint* |
 | ``--judge_timeout`` | ``RAIF_JUDGE_TIMEOUT`` | 120 s per request |
 | ``--judge_max_retries`` | ``RAIF_JUDGE_MAX_RETRIES`` | 8 |
 | ``--judge_cache`` | ``RAIF_JUDGE_CACHE`` | ``$RAIF_CACHE_DIR/judge/cache.sqlite`` |
+| ``--judge_skip_unusable`` | ``RAIF_JUDGE_SKIP_UNUSABLE`` | off: an endpoint failing the start-up check stops the run |
 
-``--judge_url`` takes a base URL (``http://127.0.0.1:8000/v1``) or a preset name from ``judges/presets.yaml``.
-The API key is kept out of ``repr``, results, samples, logs and the cache.
+``--judge_url`` takes a base URL (``http://127.0.0.1:8000/v1``) or a preset name from ``judges/presets.yaml``, or
+several of them joined by commas: replicas serving the same model, among which every request goes to the one with
+the fewest requests in flight (:mod:`raif_eval.judge.client`). The API key is kept out of ``repr``, results,
+samples, logs and the cache, and so are credentials inside a URL.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from raif_eval.errors import RaifError
 from raif_eval.core.templates import JUDGES_DIR
+from raif_eval.errors import RaifError
 from raif_eval.paths import cache_dir
 
 EMBEDDED = "embedded"
@@ -71,10 +74,10 @@ def shown(url: str) -> str:
 
 @dataclass(frozen=True, repr=False)
 class JudgeConfig:
-    url: str = EMBEDDED
+    url: str = EMBEDDED  # one base URL or preset, or several joined by "," (the same model behind each)
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    concurrency: int = 32
+    concurrency: int = 32  # requests in flight per endpoint
     timeout: float = 120.0
     max_retries: int = 8
     cache: str | None = None
@@ -84,6 +87,7 @@ class JudgeConfig:
     # 135M model on CPU only costs minutes.
     max_asks: int | None = None
     max_retry_after: float = 60.0  # cap on a server's Retry-After (86400 or inf would stall the run)
+    skip_unusable: bool = False  # an endpoint failing the start-up check is left out (with a warning), not fatal
     role: str = "judge"  # or "reasoner": the two-model reasoning endpoint (messages name its own flags)
 
     @classmethod
@@ -109,6 +113,8 @@ class JudgeConfig:
             raise RaifError(f"bad judge setting: {exc}; --judge_concurrency, --judge_max_retries and --judge_max_asks "
                             "take integers, "
                             "--judge_timeout seconds") from None
+        if "skip_unusable" in values and not isinstance(values["skip_unusable"], bool):
+            values["skip_unusable"] = str(values["skip_unusable"]).strip().lower() in ("1", "true", "yes", "on")
         config = cls(**values)
         if config.concurrency < 1:
             raise RaifError("--judge_concurrency must be at least 1")
@@ -117,26 +123,45 @@ class JudgeConfig:
         return config.resolved()
 
     def resolved(self) -> JudgeConfig:
-        """Expand a preset name into its URL and default model."""
-        preset = presets().get(self.url)
-        if preset is None:
-            if not urlsplit(self.url).scheme.startswith("http"):
-                raise RaifError(f"{self.flags.url_flag} {self.url!r} is neither an http(s) URL nor a preset "
-                                f"({', '.join(presets())})")
-            return self
-        if self.url == EMBEDDED:
+        """Expand preset names into their URLs and default model; check that each endpoint is an http(s) URL."""
+        names = [u.strip() for u in self.url.split(",") if u.strip()]
+        if not names:
+            raise RaifError(f"{self.flags.url_flag} names no endpoint; pass a base URL or a preset "
+                            f"({', '.join(presets())})")
+        if EMBEDDED in names:
+            if len(names) > 1:
+                raise RaifError(f"{self.flags.url_flag}: the embedded judge runs in this process and cannot be one of "
+                                "several endpoints; list URLs of servers that serve the same model")
             from raif_eval.judge.embedded import MODEL_NAME
 
-            return replace(self, model=MODEL_NAME, max_asks=self.max_asks or 1)
-        return replace(self, url=preset["url"], model=self.model or preset.get("model"))
+            return replace(self, url=EMBEDDED, model=MODEL_NAME, max_asks=self.max_asks or 1)
+        urls, model = [], self.model
+        for name in names:
+            preset = presets().get(name)
+            if preset is None:
+                if not urlsplit(name).scheme.startswith("http"):
+                    raise RaifError(f"{self.flags.url_flag} {shown(name)!r} is neither an http(s) URL nor a preset "
+                                    f"({', '.join(presets())})")
+                urls.append(name)
+            else:
+                urls.append(preset["url"])
+                model = model or preset.get("model")
+        if len(set(urls)) != len(urls):
+            raise RaifError(f"{self.flags.url_flag} names an endpoint twice: {', '.join(map(shown, urls))}")
+        return replace(self, url=",".join(urls), model=model)
 
     def __repr__(self) -> str:  # never the key, nor credentials inside the URL
         return (f"JudgeConfig(url={self.shown_url!r}, model={self.model!r}, concurrency={self.concurrency}, "
                 f"timeout={self.timeout}, max_retries={self.max_retries}, role={self.role!r})")
 
     @property
+    def urls(self) -> tuple[str, ...]:
+        """Every endpoint's base URL, as configured (credentials and all: for the client only)."""
+        return tuple(u.strip() for u in self.url.split(",") if u.strip())
+
+    @property
     def shown_url(self) -> str:
-        return shown(self.url)
+        return ",".join(shown(u) for u in self.urls)
 
     @property
     def flags(self) -> Role:
@@ -147,29 +172,25 @@ class JudgeConfig:
         return self.url == EMBEDDED
 
     @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every endpoint's host and port, without credentials: what results name."""
+        return (EMBEDDED,) if self.embedded else tuple(host_of(u) for u in self.urls)
+
+    @property
     def host(self) -> str:
-        return EMBEDDED if self.embedded else (urlsplit(self.url).netloc.rsplit("@", 1)[-1] or self.shown_url)
+        return ",".join(self.hosts)
 
     @property
     def local(self) -> bool:
         """Loopback or private-network endpoints work without an API key."""
-        if self.embedded:
-            return True
-        hostname = urlsplit(self.url).hostname or ""
-        if hostname == "localhost":
-            return True
-        try:
-            address = ipaddress.ip_address(hostname)
-        except ValueError:
-            return False
-        return address.is_loopback or address.is_private
+        return self.embedded or all(is_local(u) for u in self.urls)
 
     def cache_path(self) -> Path:
         return Path(self.cache).expanduser() if self.cache else cache_dir() / "judge" / "cache.sqlite"
 
     def describe(self) -> dict:
         """What results and samples record about the judge (never the key)."""
-        info = {"model": self.model, "endpoint": self.host}
+        info: dict[str, Any] = {"model": self.model, "endpoint": self.host}
         if self.max_asks is not None:
             info["max_asks"] = self.max_asks
         if self.embedded:
@@ -177,40 +198,23 @@ class JudgeConfig:
         return info
 
 
+def host_of(url: str) -> str:
+    """An endpoint's ``host:port`` without credentials."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1] or shown(url)
+
+
+def is_local(url: str) -> bool:
+    hostname = urlsplit(url).hostname or ""
+    if hostname == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
 TOY_NOTE = (
     "TOY JUDGE: scored by the embedded SmolLM2-135M-Instruct, not the benchmark's judge model. These numbers are "
     "NOT comparable with published ones; pass --judge_url/--judge_model for a real judge."
 )
-
-
-# --- the process's judge ------------------------------------------------------------------------------------
-
-_configured: JudgeConfig | dict[str, Any] | None = None
-_reasoner_key: str | None = None
-
-
-def configure(config: JudgeConfig | dict[str, Any] | None) -> None:
-    """Set this process's judge: a config, or the flag values to build one from (``{"url": …, "model": …}``,
-    None for a flag not given; the ``RAIF_JUDGE_*`` variables fill the rest when it is first needed, so a bad
-    value fails then, with one line, and not in runs that judge nothing). None: read the variables again."""
-    global _configured
-    _configured = config
-
-
-def active() -> JudgeConfig:
-    """The judge in force: the configured one, else the one the ``RAIF_JUDGE_*`` variables describe."""
-    global _configured
-    if isinstance(_configured, dict):
-        _configured = JudgeConfig.from_env(**_configured)
-    return _configured if _configured is not None else JudgeConfig.from_env()
-
-
-def configure_reasoner_key(key: str | None) -> None:
-    """The two-model reasoning endpoint's key (``--cot_model_api_key``), kept out of task metadata, which lands
-    in the results."""
-    global _reasoner_key
-    _reasoner_key = key
-
-
-def reasoner_api_key() -> str | None:
-    return _reasoner_key or os.environ.get("RAIF_COT_API_KEY") or os.environ.get("OPENAI_API_KEY") or None

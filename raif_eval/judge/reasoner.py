@@ -13,12 +13,13 @@ resumes where it stopped. They are made for all of a task's documents before the
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from raif_eval.core.answers import split_reasoning
 from raif_eval.errors import RaifError
-from raif_eval.judge import config as judge_config
+from raif_eval.judge.config import JudgeConfig
 from raif_eval.judge.runner import complete_all
 
 log = logging.getLogger(__name__)
@@ -42,22 +43,27 @@ def rewrite(messages: list[dict[str, str]], reasoning: str) -> list[dict[str, st
     return [*messages[:-1], {**last, "content": REWRITE.format(original_content=last["content"], reasoning=reasoning)}]
 
 
-def config_from(metadata: dict[str, Any] | None) -> judge_config.JudgeConfig | None:
-    """The reasoning model's endpoint from task metadata (``--cot_model_url``/``--cot_model``), or None.
+def wanted(metadata: dict[str, Any] | None) -> bool:
+    """Whether the task's metadata names a reasoning model (``--cot_model_url``)."""
+    url = (metadata or {}).get("raif_cot_model_url")
+    return bool(url) and str(url).upper() != "N/A"
 
-    The API key is ``--cot_model_api_key``, else ``RAIF_COT_API_KEY``, then ``OPENAI_API_KEY``: never from
-    metadata, which lands in the results file. Concurrency and cache are the judge's.
+
+def config_from(metadata: dict[str, Any] | None, judge: JudgeConfig, api_key: str | None = None) -> JudgeConfig | None:
+    """The reasoning model's endpoint from task metadata (``--cot_model_url``/``--cot_model``), or None; its
+    concurrency and cache are the run's ``judge``'s.
+
+    The API key is ``api_key`` (``--cot_model_api_key``), else ``RAIF_COT_API_KEY``, then ``OPENAI_API_KEY``: never
+    from metadata, which lands in the results file.
     """
-    metadata = metadata or {}
-    url = metadata.get("raif_cot_model_url")
-    if not url or str(url).upper() == "N/A":
+    if not wanted(metadata):
         return None
-    if str(url) == "embedded":
+    url = str(metadata["raif_cot_model_url"])
+    if url == "embedded":
         raise RaifError("--cot_model_url needs an OpenAI-compatible endpoint (a URL or a preset such as vllm)")
-    judge = judge_config.active()
-    config = judge_config.JudgeConfig(url=str(url), model=metadata.get("raif_cot_model") or None,
-                         api_key=judge_config.reasoner_api_key(), timeout=TIMEOUT_S, concurrency=judge.concurrency,
-                         cache=judge.cache, role="reasoner")
+    key = api_key or os.environ.get("RAIF_COT_API_KEY") or os.environ.get("OPENAI_API_KEY") or None
+    config = JudgeConfig(url=url, model=metadata.get("raif_cot_model") or None, api_key=key, timeout=TIMEOUT_S,
+                         concurrency=judge.concurrency, cache=judge.cache, role="reasoner")
     return config.resolved()
 
 
@@ -70,7 +76,7 @@ def params_from(metadata: dict[str, Any] | None) -> dict[str, Any]:
     return params
 
 
-def think_all(dialogues: list[list[dict[str, str]]], config: judge_config.JudgeConfig, params: dict[str, Any],
+def think_all(dialogues: list[list[dict[str, str]]], config: JudgeConfig, params: dict[str, Any],
               desc: str = "reasoning model") -> list[Thought]:
     """The reasoning model's thought on each dialogue (same order).
 

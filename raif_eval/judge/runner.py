@@ -1,14 +1,16 @@
-"""Batch judging: every document's judge program runs concurrently; requests are bounded by the client.
+"""Judging documents: every document's judge program runs concurrently; requests are bounded by the client.
 
-A benchmark supplies a *program* — ``async def program(judge: DocJudge, record, answer) -> verdicts`` — that asks
-the judge what the official protocol asks (one request, a re-asked request, or a multi-turn conversation) and
-returns JSON-serialisable verdicts. The runner gives each document its own :class:`DocJudge`, whose transcript
-keeps every raw reply, parse failure and token count, and returns one :class:`~raif_eval.core.Judged` per document.
+A benchmark supplies a *program* (:data:`~raif_eval.core.judging.JudgeProgram`) that asks the judge what the
+official protocol asks and returns JSON-serialisable verdicts. The runner gives each document its own
+:class:`DocJudge` (the :class:`~raif_eval.core.judging.JudgeSession` of the contract), whose transcript keeps every
+raw reply, parse failure and token count, and returns one :class:`~raif_eval.core.Judged` per document.
 
-A :class:`JudgePool` serves every judging :class:`Batch` of a process (one per task) from one event loop in a
-background thread, with one client per judge configuration: its concurrency bounds all tasks' requests together,
-so no slot idles while any task has work, and a document submitted while the model is still generating others is
-judged at once. :func:`pool_scope` opens the pool an evaluation shares; :func:`judge_all` without one opens its own.
+A :class:`JudgePool` belongs to one evaluation and holds its judge (a :class:`~raif_eval.judge.config.JudgeConfig`
+value): one event loop in a background thread, one client per endpoint configuration (the judge's, a reasoning
+model's), checked once each. Every judging :class:`Batch` of the evaluation (one per task) runs there, so the
+judge's slots serve all tasks together and a document submitted while the model is still generating others is
+judged at once. :func:`pool_scope` opens the pool of an evaluation (the judge given, else the ``RAIF_JUDGE_*``
+variables), or joins the one open with the same judge; two pools with two judges can be open in one process.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -47,6 +49,8 @@ class Progress:
     prompt_tokens: int = 0  # spent (cached replies cost nothing)
     completion_tokens: int = 0
 
+    by_endpoint: dict[str, int] = field(default_factory=dict)  # replies received, per endpoint host
+
     def count(self, reply: Reply) -> None:
         if reply.text is None:
             self.failed += 1
@@ -56,14 +60,19 @@ class Progress:
             self.requests += 1
             self.prompt_tokens += reply.prompt_tokens
             self.completion_tokens += reply.completion_tokens
+            if reply.endpoint is not None:
+                self.by_endpoint[reply.endpoint] = self.by_endpoint.get(reply.endpoint, 0) + 1
 
     def postfix(self) -> dict[str, int]:
-        return {"requests": self.requests, "in_flight": self.in_flight, "cached": self.cached,
-                "failed": self.failed}
+        shown = {"requests": self.requests, "in_flight": self.in_flight, "cached": self.cached, "failed": self.failed}
+        if len(self.by_endpoint) > 1:  # several endpoints: how many each answered
+            shown.update(sorted(self.by_endpoint.items()))
+        return shown
 
 
 class DocJudge:
-    """The judge as one document's program sees it: the profile applied, every exchange recorded."""
+    """The judge as one document's program sees it (a :class:`~raif_eval.core.judging.JudgeSession`): the profile
+    applied, every exchange recorded."""
 
     def __init__(self, client: JudgeClient, profile: JudgeProfile, max_asks: int | None = None,
                  tokenizers: str | None = None, progress: Progress | None = None):
@@ -72,6 +81,8 @@ class DocJudge:
         # token counts for budgets and truncations: the first judge tokenizer's, and the largest over all
         self.count_tokens, self.count_tokens_max = tokens.counter(tokenizers), tokens.counter(tokenizers, "max")
         self.transcript = Transcript()
+        # a judge of several endpoints: each reply names the one that answered
+        self.several = len(getattr(client, "endpoints", ())) > 1
 
     def budget(self, messages: list[dict[str, str]], divisor: float | None = None) -> dict[str, int]:
         """``{"max_tokens": …}`` from the prompt's length when the profile (or ``divisor``) asks for RAIF's
@@ -108,7 +119,8 @@ class DocJudge:
 
     def _record(self, reply: Reply) -> None:
         t = self.transcript
-        t.replies.append({"text": reply.text, "cached": reply.cached, **({"error": reply.error} if reply.error else {})})
+        t.replies.append({"text": reply.text, "cached": reply.cached, **({"error": reply.error} if reply.error else {}),
+                          **({"endpoint": reply.endpoint} if reply.endpoint and self.several else {})})
         t.errors += reply.text is None
         t.prompt_tokens += reply.prompt_tokens
         t.completion_tokens += reply.completion_tokens
@@ -128,13 +140,13 @@ class JudgeRun:
 
 def judge_all(program: Program, items: Sequence[Item], profile: JudgeProfile, config: JudgeConfig,
               desc: str = "judging", tokenizers: str | None = None) -> JudgeRun:
-    """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently, in the active
-    pool (:func:`pool_scope`) or in one of its own.
+    """Run ``program(judge, record, answer)`` for every ``(record, answer)`` item, concurrently, judged by
+    ``config`` (in the open pool of that judge, else in one of its own).
 
     A fatal endpoint error stops the remaining programs: they come back with ``verdicts=None`` and the error in
     ``transcript.fatal``; everything already judged is in the cache for the rerun.
     """
-    with pool_scope() as pool:
+    with pool_scope(config) as pool:
         return pool.batch(program, profile, config, tokenizers).results(items, desc)
 
 
@@ -218,6 +230,15 @@ class Batch:
                       prompt_tokens=p.prompt_tokens, completion_tokens=p.completion_tokens)
         return JudgeRun(results, usage, self.fatal)
 
+    def endpoints(self) -> list[dict[str, Any]]:
+        """What this batch's judge endpoints did for it: each host, the replies it sent this batch, and why the
+        start-up check left it out, where it did."""
+        out = []
+        for record in self.pool.endpoint_records(self.config):
+            entry = {"endpoint": record["endpoint"], "requests": self.progress.by_endpoint.get(record["endpoint"], 0)}
+            out.append({**entry, **({"unusable": record["unusable"]} if "unusable" in record else {})})
+        return out
+
     def _outcome(self, future: concurrent.futures.Future, answer: str) -> Judged:
         try:
             return future.result()
@@ -226,14 +247,18 @@ class Batch:
 
 
 class JudgePool:
-    """The judge requests of a whole process: one event loop in a daemon thread, one client (connection pool,
-    concurrency slots) and one cache per judge configuration, shared by every :class:`Batch`."""
+    """The endpoint requests of one evaluation: its judge (``judge``), one event loop in a daemon thread, one
+    client (connection pools, slots, endpoint health) and one cache file per endpoint configuration, shared by every
+    :class:`Batch`. ``reasoner_api_key`` is the key of a two-model reasoning endpoint (``--cot_model_api_key``),
+    which task metadata must not carry."""
 
-    def __init__(self) -> None:
+    def __init__(self, judge: JudgeConfig, reasoner_api_key: str | None = None) -> None:
+        self.judge, self.reasoner_api_key = judge, reasoner_api_key
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="raif-judge-pool", daemon=True)
         self._thread.start()
         self._clients: dict[tuple[JudgeConfig, bool], JudgeClient] = {}
+        self._checked: dict[JudgeConfig, JudgeConfig] = {}
         self._doc_slots: dict[JudgeConfig, asyncio.Semaphore] = {}
         self._caches: dict[str, JudgeCache] = {}
         self._batches: dict[Any, Batch] = {}
@@ -242,6 +267,24 @@ class JudgePool:
     def call(self, coro: Awaitable[Any]) -> concurrent.futures.Future:
         """Run ``coro`` on the pool's loop (from any thread)."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def check(self, config: JudgeConfig | None = None) -> JudgeConfig:
+        """``config`` (default: the pool's judge) once its endpoints passed the start-up check, its model filled
+        in; checked once per pool, through the client that then sends its requests. A bad configuration is a
+        one-line :class:`~raif_eval.errors.RaifError`."""
+        config = self.judge if config is None else config
+        if config not in self._checked:
+            self.call(self._check(config)).result()
+        return self._checked[config]
+
+    async def _check(self, config: JudgeConfig) -> None:
+        async with self._lock:
+            if config in self._checked:
+                return
+            client = await self._make_client(config, False)
+            checked = await client.check()
+            self._clients[(config, False)] = self._clients[(checked, False)] = client
+            self._checked[config] = self._checked[checked] = checked
 
     def batch(self, program: Program, profile: JudgeProfile, config: JudgeConfig, tokenizers: str | None = None,
               key: Any = None) -> Batch:
@@ -254,10 +297,22 @@ class JudgePool:
             self._batches[key] = Batch(self, program, profile, config, tokenizers)
         return self._batches[key]
 
+    def find_batch(self, key: Any, config: JudgeConfig | None = None) -> Batch | None:
+        """The batch made under ``key`` for ``config`` (default: the checked judge), if any."""
+        config = config or self._checked.get(self.judge, self.judge)
+        return self._batches.get((key, config))
+
+    def endpoint_records(self, config: JudgeConfig) -> list[dict[str, Any]]:
+        """Every endpoint of ``config``'s client (none made yet: its configured hosts) and what it did."""
+        client = self._clients.get((config, False))
+        if client is None:
+            return [{"endpoint": host, "requests": 0} for host in config.hosts]
+        return client.endpoint_records()
+
     def doc_slots(self, config: JudgeConfig) -> asyncio.Semaphore:
         # a multi-turn program holds one request slot at a time: 4x documents keep every slot busy
         if config not in self._doc_slots:
-            self._doc_slots[config] = asyncio.Semaphore(4 * config.concurrency)
+            self._doc_slots[config] = asyncio.Semaphore(4 * config.concurrency * len(config.urls))
         return self._doc_slots[config]
 
     async def client(self, config: JudgeConfig, keep_reasoning: bool = False) -> JudgeClient:
@@ -265,17 +320,19 @@ class JudgePool:
         if key not in self._clients:
             async with self._lock:
                 if key not in self._clients:
-                    base_url = None
-                    if config.embedded:
-                        from raif_eval.judge.embedded import embedded_base_url
-
-                        base_url = await asyncio.to_thread(embedded_base_url)  # loads the model on first use
-                    path = str(config.cache_path())
-                    if path not in self._caches:
-                        self._caches[path] = JudgeCache(path)
-                    self._clients[key] = JudgeClient(config, self._caches[path], base_url=base_url,
-                                                     keep_reasoning=keep_reasoning)
+                    self._clients[key] = await self._make_client(config, keep_reasoning)
         return self._clients[key]
+
+    async def _make_client(self, config: JudgeConfig, keep_reasoning: bool) -> JudgeClient:
+        base_urls = None
+        if config.embedded:
+            from raif_eval.judge.embedded import embedded_base_url
+
+            base_urls = [await asyncio.to_thread(embedded_base_url)]  # loads the model on first use: off the loop
+        path = str(config.cache_path())
+        if path not in self._caches:
+            self._caches[path] = JudgeCache(path)
+        return JudgeClient(config, self._caches[path], base_urls=base_urls, keep_reasoning=keep_reasoning)
 
     async def complete(self, config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
                        desc: str | None = None) -> list[Reply]:
@@ -287,7 +344,7 @@ class JudgePool:
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
-        for client in self._clients.values():
+        for client in {id(c): c for c in self._clients.values()}.values():
             await client.close()
         for cache in self._caches.values():
             cache.close()
@@ -303,33 +360,37 @@ class JudgePool:
             self._loop.close()
 
 
-_active: JudgePool | None = None
-_active_lock = threading.Lock()
+# The pools open in this process, innermost last: an evaluation's judge filter, prefetching and re-judging find
+# theirs here (lm-eval builds the filters itself, so the pool cannot be handed to them as an argument).
+_open: list[JudgePool] = []
+_open_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def pool_scope() -> Iterator[JudgePool]:
-    """The active pool, or a new one that is active until the block ends (then its clients and caches close)."""
-    global _active
-    with _active_lock:
-        outer = _active
-        if outer is None:
-            _active = JudgePool()
-        pool = _active
-    if outer is not None:
+def pool_scope(judge: JudgeConfig | None = None, reasoner_api_key: str | None = None) -> Iterator[JudgePool]:
+    """The open pool when ``judge`` is None or its judge, else a new pool of ``judge`` (None with no pool open:
+    the ``RAIF_JUDGE_*`` variables' judge, read now) that is open until the block ends, then closes its clients
+    and caches."""
+    with _open_lock:
+        outer = _open[-1] if _open else None
+    if outer is not None and (judge is None or judge == outer.judge):
         yield outer
         return
+    pool = JudgePool(judge if judge is not None else JudgeConfig.from_env(), reasoner_api_key)
+    with _open_lock:
+        _open.append(pool)
     try:
         yield pool
     finally:
-        with _active_lock:
-            _active = None
+        with _open_lock:
+            _open.remove(pool)
         pool.close()
 
 
 def active_pool() -> JudgePool | None:
     """The pool of the evaluation in progress, if any."""
-    return _active
+    with _open_lock:
+        return _open[-1] if _open else None
 
 
 Request = tuple[list[dict[str, str]], dict[str, Any]]  # (messages, request parameters)
@@ -337,15 +398,15 @@ Request = tuple[list[dict[str, str]], dict[str, Any]]  # (messages, request para
 
 async def complete_many(config: JudgeConfig, requests: Sequence[Request], keep_reasoning: bool = False,
                         desc: str | None = None) -> list[Reply]:
-    """Plain completions of ``requests`` (same order), concurrently through one cached, retrying client: for
-    callers that need replies rather than judge programs (a reasoning model, a data generator, YES/NO rewards)."""
-    base_url = None
+    """Plain completions of ``requests`` (same order), concurrently through one cached, retrying client of its own:
+    for callers outside an evaluation that need replies rather than judge programs (a data generator)."""
+    base_urls = None
     if config.embedded:
         from raif_eval.judge.embedded import embedded_base_url
 
-        base_url = await asyncio.to_thread(embedded_base_url)  # loads the model on first use: off the loop
+        base_urls = [await asyncio.to_thread(embedded_base_url)]  # loads the model on first use: off the loop
     cache = JudgeCache(config.cache_path())
-    client = JudgeClient(config, cache, base_url=base_url, keep_reasoning=keep_reasoning)
+    client = JudgeClient(config, cache, base_urls=base_urls, keep_reasoning=keep_reasoning)
     try:
         return await _complete_each(client, requests, desc)
     finally:
@@ -376,6 +437,20 @@ def complete_all(config: JudgeConfig, requests: Sequence[Request], keep_reasonin
     if pool is not None:
         return pool.call(pool.complete(config, requests, keep_reasoning, desc)).result()
     return run_sync(complete_many(config, requests, keep_reasoning, desc))
+
+
+def check_endpoints(config: JudgeConfig) -> JudgeConfig:
+    """The start-up check of ``config`` outside an evaluation (``raif-train``'s judge, generator and reference
+    model): :meth:`JudgeClient.check` through a client of its own."""
+
+    async def go() -> JudgeConfig:
+        client = JudgeClient(config)
+        try:
+            return await client.check()
+        finally:
+            await client.close()
+
+    return run_sync(go())
 
 
 def run_sync(coro):
