@@ -65,7 +65,7 @@ def judge_everything(work, config) -> tuple[float, dict]:
     from raif_eval.judge.runner import pool_scope
 
     t0 = time.perf_counter()
-    with pool_scope() as pool:
+    with pool_scope(config) as pool:
         running = [(name, pool.batch(program, prof, config, key=name), items) for name, program, prof, items in work]
         for _, batch, items in running:  # every task submitted at once, as a run does
             for record, answer in items:

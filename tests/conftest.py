@@ -80,3 +80,21 @@ def complexbench_data(tmp_path_factory):
         for key, value in env.items():
             mp.setenv(key, value)
         yield
+
+
+@pytest.fixture
+def judge_server():
+    """Start scripted judges (``tests/fake_judge.py``, keyword arguments as FakeJudge's) on 127.0.0.1; all are
+    stopped after the test."""
+    from fake_judge import FakeJudge
+
+    servers = []
+
+    def start(**kwargs):
+        server = FakeJudge(**kwargs).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -126,6 +126,9 @@ def test_the_registry_serves_every_benchmarks_rules_in_both_readings():
         ids = set(verifiers.registry(reading))
         assert {"punctuation:no_comma", "complexbench:rule", "followbench:rule", "cello:format", "cello:count",
                 "cello:keywords", "cello:word_count"} <= ids
+        # the rules found without IFEval's checkers are the registry's own
+        own = verifiers.own_classes(reading)
+        assert own and all(verifiers.registry(reading)[i] is cls for i, cls in own.items())
     assert "detectable_format:xml_format" in verifiers.registry("training")
     assert "detectable_format:xml_format" not in verifiers.registry("official")
     rule = verifiers.build("complexbench:rule", rule="model_length:[1,5]")

@@ -2,6 +2,7 @@
 SmolLM2-135M-Instruct, and, without --judge_url, the judged benchmarks are scored by the same model behind the
 in-process embedded judge."""
 
+import csv
 import json
 import math
 import os
@@ -83,10 +84,13 @@ def test_make_demo_runs_the_embedded_model_end_to_end_and_ends_with_the_report(t
     assert "TOY JUDGE" in report and "TOY JUDGE" in (tmp_path / "table1.md").read_text()
     assert "CI low" in (tmp_path / "table1.csv").read_text()
     assert "1 of 541 (shortest 1)" in (tmp_path / "table1.md").read_text()
-    # without ComplexBench's data the report still comes out; that cell just has no interval, and says why
-    again = run_cli("report", str(tmp_path), "--out", str(tmp_path / "again"), "--format", "md", "--bootstrap", "200")
+    # the intervals re-score the logged samples alone: without ComplexBench's data file its cell has one too
+    again = run_cli("report", str(tmp_path), "--out", str(tmp_path / "again"), "--format", "md,csv",
+                    "--bootstrap", "200")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "No confidence interval for" in again.stdout and "raif_complexbench" in again.stdout
+    assert "No confidence interval for" not in again.stdout
+    row = next(csv.DictReader((tmp_path / "again" / "table1.csv").read_text().splitlines()))
+    assert float(row["Complex Bench CI low"]) <= float(row["Complex Bench"]) <= float(row["Complex Bench CI high"])
 
     # the constraint structure of the demo: in its report, and alone from the samples
     assert "# Constraint structure" in (tmp_path / "report.md").read_text()

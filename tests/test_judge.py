@@ -27,20 +27,6 @@ from raif_eval.judge.runner import judge_all, run_sync
 OFFICIAL = judge_profile("infobench", "official")
 
 
-@pytest.fixture
-def judge_server():
-    servers = []
-
-    def start(**kwargs) -> FakeJudge:
-        server = FakeJudge(**kwargs).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 @pytest.fixture(scope="module")
 def items():
     """InfoBench records with deterministic stand-in answers."""

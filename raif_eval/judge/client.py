@@ -149,10 +149,6 @@ class JudgeClient:
     def model(self) -> str | None:
         return self.config.model
 
-    @property
-    def in_flight(self) -> int:
-        return sum(e.in_flight for e in self.endpoints)
-
     def endpoint_records(self) -> list[dict[str, Any]]:
         return [e.record() for e in self.endpoints]
 
@@ -239,7 +235,7 @@ class JudgeClient:
                 wait = min(MAX_ASIDE_S, ASIDE_S * 2 ** (endpoint.streak - 1))
                 endpoint.state, endpoint.back_at = ASIDE, time.monotonic() + wait
                 log.warning("%s endpoint %s is not answering (%s); set aside, its requests go to the others; "
-                            "probing it again in %.0f s", self.config.flags.name, endpoint.shown, why, wait)
+                            "probing it again in %.1f s", self.config.flags.name, endpoint.shown, why, wait)
         else:
             endpoint.strikes = 0
             if endpoint.state != UP:

@@ -49,12 +49,24 @@ def registry(reading: str = "official") -> dict[str, type[Verifier]]:
     return out
 
 
+@cache
+def own_classes(reading: str = "official") -> dict[str, type[Verifier]]:
+    """The registry's entries for the other benchmarks' rules (ComplexBench, FollowBench, CELLO): found without
+    importing IFEval's checkers, whose nltk import takes seconds (a judge program checking a FollowBench rule
+    must not stall every request in flight for it)."""
+    if reading not in READINGS:
+        raise ValueError(f"verifier reading must be one of {READINGS}, not {reading!r}")
+    out: dict[str, type[Verifier]] = {cls.id: cls for cls in OTHER_BENCHMARKS}
+    if reading == "training":
+        out[complexbench_rules.TrainingRule.id] = complexbench_rules.TrainingRule
+    return out
+
+
 def build(constraint_id: str, reading: str = "official", /, **kwargs: Any) -> Verifier:
     """The verifier of one constraint: ``constraint_id`` with its parameters, in the ``reading``."""
-    try:
-        cls = registry(reading)[constraint_id]
-    except KeyError:
-        raise KeyError(f"no verifier for constraint id {constraint_id!r} in the {reading} reading") from None
+    cls = own_classes(reading).get(constraint_id) or registry(reading).get(constraint_id)
+    if cls is None:
+        raise KeyError(f"no verifier for constraint id {constraint_id!r} in the {reading} reading")
     return cls(**kwargs)
 
 
@@ -65,4 +77,5 @@ def synthesis_types(lang: str) -> list[type[Verifier]]:
 
 SYNTHESIS_BY_KEY: dict[str, type[Verifier]] = {cls.key(): cls for cls in SYNTHESIS}
 
-__all__ = ["READINGS", "SYNTHESIS", "SYNTHESIS_BY_KEY", "Verifier", "build", "registry", "synthesis_types"]
+__all__ = ["READINGS", "SYNTHESIS", "SYNTHESIS_BY_KEY", "Verifier", "build", "own_classes", "registry",
+           "synthesis_types"]
